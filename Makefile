@@ -1,0 +1,23 @@
+# The two commands of the README: `make demo` and `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+export FAXCORE_TEST_PG_URL ?= postgresql://faxcore:faxcore@127.0.0.1:5432/faxcore_test
+
+.PHONY: setup demo test bench lint
+
+setup:
+	bash deploy/setup.sh
+
+demo: setup
+	bash deploy/demo.sh
+
+test: setup
+	$(PY) -m pytest -q tests
+
+bench: setup
+	$(VENV)/bin/faxcore bench fax
+	$(VENV)/bin/faxcore bench documents
+
+lint: setup
+	$(VENV)/bin/ruff check faxcore tests
+	$(VENV)/bin/mypy

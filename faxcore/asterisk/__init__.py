@@ -1,0 +1,1 @@
+"""Asterisk configuration: render faxcore's templates, write them, reload Asterisk."""

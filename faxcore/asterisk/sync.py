@@ -1,0 +1,119 @@
+"""Write the rendered configuration where Asterisk reads it and reload without dropping calls.
+
+Called after every line change (``faxcore line add|set|remove``). The target
+is the running lab's PBX when a lab is up for this data_dir, else
+``asterisk.config_dir``; with neither, nothing is written. The reload goes
+through ARI (``PUT /ari/asterisk/modules/{module}``): reloading res_pjsip and
+pbx_config keeps established calls up. An unreachable Asterisk is not an
+error: the files are in place and the result carries a warning.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import select
+
+from faxcore.asterisk.render import render_pbx_config, write_files
+from faxcore.config import FaxcoreConfig
+from faxcore.lab.state import lab_pbx_config, pid_alive, read_state
+from faxcore.storage.db import Database
+from faxcore.storage.models import Line
+
+log = logging.getLogger(__name__)
+
+# Which module reload picks up which file.
+_RELOADS = {
+    "pjsip.conf": "res_pjsip.so",
+    "extensions.conf": "pbx_config.so",
+    "ari.conf": "res_ari.so",
+    "res_fax.conf": "res_fax.so",
+    "udptl.conf": "udptl",
+    "voicemail.conf": "app_voicemail.so",
+}
+
+
+@dataclass
+class SyncResult:
+    """What a sync did: where it wrote, what changed, what was reloaded, warnings."""
+
+    config_dir: str = ""
+    written: list[str] = field(default_factory=list)
+    reloaded: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    lines: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when everything changed is also live in Asterisk."""
+        return not self.warnings
+
+
+async def _load_lines(db: Database) -> list[Line]:
+    async with db.session(read_only=True) as session:
+        return list((await session.scalars(select(Line).order_by(Line.number))).all())
+
+
+def _target(config: FaxcoreConfig) -> tuple[FaxcoreConfig, Path | None]:
+    """The config to render with and the folder to write into."""
+    state = read_state(config)
+    if state is not None and state.pbx_config_dir and pid_alive(state.pbx_pid):
+        return lab_pbx_config(config), Path(state.pbx_config_dir)
+    if config.asterisk.config_dir:
+        return config, Path(config.asterisk.config_dir)
+    return config, None
+
+
+async def reload_modules(config: FaxcoreConfig, modules: list[str]) -> tuple[list[str], list[str]]:
+    """Reload ``modules`` through ARI; return (reloaded, warnings)."""
+    reloaded: list[str] = []
+    warnings: list[str] = []
+    token = base64.b64encode(
+        f"{config.asterisk.ari_user}:{config.asterisk.ari_password}".encode()
+    ).decode("ascii")
+    headers = {"Authorization": f"Basic {token}"}
+    timeout = aiohttp.ClientTimeout(total=10)
+    base = config.asterisk.ari_url.rstrip("/")
+    try:
+        async with aiohttp.ClientSession(headers=headers, timeout=timeout) as http:
+            for module in modules:
+                async with http.put(f"{base}/ari/asterisk/modules/{module}") as resp:
+                    if resp.status == 204:
+                        reloaded.append(module)
+                    else:
+                        body = (await resp.text()).strip()
+                        warnings.append(f"reload {module}: ARI answered {resp.status} {body}")
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        warnings.append(
+            f"Asterisk not reachable at {base} ({exc.__class__.__name__}: {exc}); "
+            "configuration written, reload it by hand"
+        )
+    return reloaded, warnings
+
+
+async def sync_asterisk(config: FaxcoreConfig, db: Database) -> SyncResult:
+    """Render every line, write what changed, reload the matching Asterisk modules."""
+    render_config, target = _target(config)
+    lines = await _load_lines(db)
+    result = SyncResult(lines=len(lines))
+    if target is None:
+        result.warnings.append(
+            "no Asterisk configuration folder (asterisk.config_dir) and no lab running: "
+            "nothing written"
+        )
+        return result
+    files = render_pbx_config(render_config, lines)
+    result.config_dir = str(target)
+    result.written = write_files(files, target)
+    modules = sorted({_RELOADS[n] for n in result.written if n in _RELOADS} - {"udptl"})
+    if modules:
+        reloaded, warnings = await reload_modules(render_config, modules)
+        result.reloaded = reloaded
+        result.warnings.extend(warnings)
+    for warning in result.warnings:
+        log.warning("asterisk sync: %s", warning)
+    return result

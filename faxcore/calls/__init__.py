@@ -1,0 +1,1 @@
+"""The Stasis application behind ``faxcore serve``: call routing and call log."""

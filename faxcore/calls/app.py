@@ -1,0 +1,286 @@
+"""The Stasis application: route each call to its line, log it, end it cleanly.
+
+``StasisApp.run()`` consumes the ARI event stream; every ``StasisStart``
+becomes a task in the app's TaskGroup. Unknown numbers are refused before
+answering with cause 1 (unallocated, SIP 404). After every (re)connection
+``reconcile`` closes the call log entries whose channels no longer exist
+(Asterisk restarted), so the database never shows ghost calls in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
+
+from faxcore.ari.client import AriClient
+from faxcore.ari.errors import AriError, AriNotFound, AriUnavailable
+from faxcore.ari.events import (
+    ChannelDestroyed,
+    ChannelEvent,
+    ChannelHangupRequest,
+    Event,
+    PlaybackEvent,
+    RecordingEvent,
+    StasisEnd,
+    StasisStart,
+)
+from faxcore.ari.models import Channel
+from faxcore.calls.calllog import CallLog
+from faxcore.calls.handlers import (
+    Call,
+    Handler,
+    PreparesAnswer,
+    Refusal,
+    Screen,
+    ServiceHandler,
+    default_registry,
+)
+from faxcore.storage.models import CallDisposition, Line, LineMode
+
+log = logging.getLogger(__name__)
+
+# Channels faxcore creates itself (externalMedia, originated legs) get ids
+# with this prefix: their StasisStart is not a new call to route.
+OWN_CHANNEL_PREFIX = "faxcore-"
+CAUSE_UNALLOCATED = 1  # Q.850 "unallocated number", SIP 404
+# ARI hangup reasons for the Q.850 causes faxcore refuses with.
+_HANGUP_REASON = {1: "unallocated", 17: "busy", 21: "rejected"}
+GONE_WAIT = 5.0  # seconds to wait for ChannelDestroyed after our hangup
+
+
+def called_number(start: StasisStart) -> str:
+    """The number the caller dialed, from the dialplan contract's Stasis arguments.
+
+    ``inbound,<called>`` and ``from-line,<line>,<dialled>``; other arguments
+    fall back to the channel's dialplan extension. (A StasisStart without
+    arguments is not a call: see ``StasisApp.dispatch``.)
+    """
+    args = start.args
+    if len(args) >= 2 and args[0] == "inbound":
+        return args[1]
+    if len(args) >= 3 and args[0] == "from-line":
+        return args[2]
+    return start.channel.dialplan.exten
+
+
+def calling_line(start: StasisStart) -> str:
+    """The line whose ATA placed the call (``from-line`` calls), else empty."""
+    args = start.args
+    return args[1] if len(args) >= 3 and args[0] == "from-line" else ""
+
+
+def _service_key(number: str) -> str:
+    return number.strip().lstrip("+")
+
+
+class StasisApp:
+    """Call routing for the application ``ari.app``."""
+
+    def __init__(self, ari: AriClient, calllog: CallLog,
+                 handlers: Mapping[LineMode, Handler] | None = None,
+                 screen: Screen | None = None,
+                 services: Mapping[str, ServiceHandler] | None = None,
+                 ready: asyncio.Event | None = None) -> None:
+        self.ari = ari
+        self.calllog = calllog
+        self.handlers: dict[LineMode, Handler] = dict(handlers or default_registry())
+        self.screen = screen
+        # Service numbers (not lines), compared without their '+'.
+        self.services = {_service_key(n): h for n, h in (services or {}).items() if n}
+        self.calls: dict[str, Call] = {}
+        # Channels faxcore originated (sending faxes): events go to their owner.
+        self.watched: dict[str, Call] = {}
+        self.reconciled = 0  # reconcile passes done, for logs and tests
+        # Set once the app's event socket is connected and reconciled: Asterisk
+        # routes calls to it from then on (an app merely listed by
+        # ``ari show apps`` may be a previous process's, deactivated).
+        self.ready = ready if ready is not None else asyncio.Event()
+
+    async def run(self) -> None:
+        """Serve calls until cancelled; calls in progress are hung up on the way out."""
+        async with (
+            asyncio.TaskGroup() as tg,
+            contextlib.aclosing(self.ari.events(self.reconcile)) as events,
+        ):
+            async for event in events:
+                self.dispatch(event, tg)
+
+    @contextlib.contextmanager
+    def watch(self, channel_id: str, called: str) -> Iterator[Call]:
+        """Deliver the events of a channel faxcore originates to the returned ``Call``.
+
+        Register before originating (no event is missed); the app never
+        answers, logs or hangs the channel up: its owner does.
+        """
+        call = Call(self.ari, Channel(id=channel_id, state="Down"), called)
+        self.watched[channel_id] = call
+        try:
+            yield call
+        finally:
+            self.watched.pop(channel_id, None)
+
+    def dispatch(self, event: Event, tg: asyncio.TaskGroup) -> None:
+        """Route one event: new calls get a task, others go to their call."""
+        if isinstance(event, ChannelEvent) and event.channel.id in self.watched:
+            self._deliver(self.watched[event.channel.id], event)
+            return
+        if isinstance(event, StasisStart):
+            if (event.channel.id in self.calls or not event.args
+                    or event.channel.id.startswith(OWN_CHANNEL_PREFIX)):
+                # No dialplan arguments: a channel faxcore made itself (externalMedia,
+                # snoop, an originated leg); the handler that made it owns it.
+                return
+            call = Call(self.ari, event.channel, called_number(event),
+                        from_line=calling_line(event))
+            self.calls[call.id] = call
+            tg.create_task(self._serve_call(call), name=f"call-{call.id}")
+            return
+        if isinstance(event, PlaybackEvent | RecordingEvent):
+            # Media on a call's channel goes to that call's handler.
+            target = (event.playback if isinstance(event, PlaybackEvent)
+                      else event.recording).target_uri
+            media_call = self.calls.get(target.removeprefix("channel:"))
+            if media_call is not None and target.startswith("channel:"):
+                media_call.events.put_nowait(event)
+            return
+        if not isinstance(event, ChannelEvent):
+            return
+        known = self.calls.get(event.channel.id)
+        if known is not None:
+            self._deliver(known, event)
+
+    @staticmethod
+    def _deliver(known: Call, event: ChannelEvent) -> None:
+        """Queue ``event`` for its call and keep the call's hang-up state."""
+        known.events.put_nowait(event)
+        if isinstance(event, ChannelHangupRequest) and event.cause is not None:
+            known.cause = event.cause
+        elif isinstance(event, ChannelDestroyed):
+            known.mark_gone(event.cause)
+        elif isinstance(event, StasisEnd):
+            known.mark_gone()
+
+    async def _serve_call(self, call: Call) -> None:
+        """One call from StasisStart to its log entry's end.
+
+        This is the boundary of one call: an error is logged with its
+        traceback and ends this call only, never the other calls.
+        """
+        answered = False
+        stopping = False
+        try:
+            caller = call.channel.caller.number
+            service = self.services.get(_service_key(call.called))
+            if service is not None:
+                await self.ari.answer(call.id)
+                answered = True
+                await self.calllog.open_call(
+                    channel_id=call.id, caller=caller, called=call.called,
+                    disposition=CallDisposition.ANSWERED, started_at=call.channel.creationtime)
+                log.info("call %s from %r to service number %s answered", call.id, caller,
+                         call.called)
+                await service(call)
+                return
+            line = await self.calllog.find_line(call.called)
+            if line is None:
+                await self._reject(call, caller)
+                return
+            refusal = await self.screen(self.ari, call, line) if self.screen else None
+            if refusal is not None:
+                await self._refuse(call, caller, line, refusal)
+                return
+            handler = self.handlers[line.mode]
+            if isinstance(handler, PreparesAnswer):
+                await handler.before_answer(call, line)
+            await self.ari.answer(call.id)
+            answered = True
+            await self.calllog.open_call(
+                channel_id=call.id, caller=caller, called=line.number,
+                disposition=CallDisposition.ANSWERED, line_id=line.id,
+                started_at=call.channel.creationtime,
+            )
+            log.info("call %s from %r to %s answered (%s)", call.id, caller, line.number,
+                     line.mode.value)
+            await handler(call, line)
+        except AriNotFound as exc:
+            call.mark_gone(detail=f"channel gone: {exc.message}")
+        except AriUnavailable as exc:
+            call.detail = call.detail or f"Asterisk unavailable: {exc.message}"
+        except asyncio.CancelledError:
+            stopping = True
+            call.detail = call.detail or "faxcore stopped"
+            raise
+        except Exception:
+            log.exception("call %s failed", call.id)
+            call.detail = call.detail or "faxcore error"
+        finally:
+            try:
+                if answered:
+                    await asyncio.shield(self._finish(call, stopping))
+            finally:
+                self.calls.pop(call.id, None)
+
+    async def _reject(self, call: Call, caller: str) -> None:
+        """Refuse an unknown number before answering: cause 1, logged and closed.
+
+        Logged first: the call reached faxcore even if Asterisk dies before
+        the refusal gets through.
+        """
+        await self.calllog.open_call(
+            channel_id=call.id, caller=caller, called=call.called,
+            disposition=CallDisposition.REJECTED_UNKNOWN_LINE, cause=CAUSE_UNALLOCATED,
+            started_at=call.channel.creationtime, ended=True,
+        )
+        log.info("call %s from %r to unknown number %r refused (cause 1)", call.id, caller,
+                 call.called)
+        await self.ari.hangup(call.id, reason="unallocated")
+
+    async def _refuse(self, call: Call, caller: str, line: Line, refusal: Refusal) -> None:
+        """R4: refuse a line's call before answering (logged first, then hung up)."""
+        await self.calllog.open_call(
+            channel_id=call.id, caller=caller, called=line.number,
+            disposition=CallDisposition.REJECTED_FILTER, cause=refusal.cause, line_id=line.id,
+            detail=refusal.reason, started_at=call.channel.creationtime, ended=True,
+        )
+        log.info("call %s from %r to %s refused: %s (cause %d)", call.id, caller, line.number,
+                 refusal.reason, refusal.cause)
+        await self.ari.hangup(call.id, reason=_HANGUP_REASON.get(refusal.cause, "rejected"))
+
+    async def _finish(self, call: Call, stopping: bool) -> None:
+        """Hang up if the caller has not, wait for the end, close the log entry."""
+        if not call.gone.is_set():
+            try:
+                await self.ari.hangup(call.id, reason="normal")
+            except AriNotFound:
+                call.mark_gone()
+            except AriError as exc:
+                log.warning("hangup of %s failed: %s", call.id, exc)
+            if not stopping:
+                await call.wait_gone(GONE_WAIT)
+        await self.calllog.close_call(call.id, cause=call.cause, detail=call.detail or None)
+
+    async def reconcile(self) -> None:
+        """After a (re)connection: close calls whose channels Asterisk no longer has."""
+        live = {channel.id for channel in await self.ari.list_channels()}
+        for channel_id in await self.calllog.open_channel_ids():
+            if channel_id in live:
+                if channel_id not in self.calls:
+                    # Left over by a previous faxcore process: nobody handles it.
+                    with contextlib.suppress(AriNotFound):
+                        await self.ari.hangup(channel_id, reason="normal")
+                    await self.calllog.close_call(channel_id, detail="orphaned call hung up")
+                continue
+            call = self.calls.get(channel_id)
+            if call is not None:
+                call.mark_gone(detail="channel gone (Asterisk restarted)")
+            else:
+                await self.calllog.close_call(channel_id,
+                                              detail="channel gone (Asterisk restarted)")
+            log.info("reconcile: call %s closed, its channel is gone", channel_id)
+        for channel_id, call in list(self.calls.items()):
+            if channel_id not in live:
+                call.mark_gone(detail="channel gone (Asterisk restarted)")
+        self.reconciled += 1
+        self.ready.set()

@@ -1,0 +1,80 @@
+"""CLI: ``faxcore fax send|jobs|cancel`` (sending faxes, S1-S7), in the shared ``fax`` group."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from faxcore.cli.common import emit, handles_errors, json_option, run_with_database, state
+from faxcore.cli.fax import fax_group
+from faxcore.documents import Quality
+from faxcore.send import JobView, SendRefused, SendRequest
+from faxcore.send import wiring as send_wiring
+
+
+def _parse_at(at: str | None) -> datetime | None:
+    if at is None:
+        return None
+    try:
+        return datetime.strptime(at, "%Y-%m-%d %H:%M").astimezone()
+    except ValueError as exc:
+        raise SendRefused(f"--at {at!r}: give the local date and time as YYYY-MM-DD HH:MM") from exc
+
+
+def _job_text(job: JobView) -> str:
+    when = job.next_attempt_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    reason = f"  {job.reason}" if job.reason else ""
+    return (f"{job.id:>6}  {job.line} -> {job.to:<16} {job.state:<9} {job.pages:>3}p "
+            f"attempts {job.attempts}/{job.max_attempts}  next {when}{reason}")
+
+
+@fax_group.command("send")
+@click.option("--from", "line", required=True, help="The sending line (E.164).")
+@click.option("--to", "numbers", multiple=True, required=True,
+              help="A recipient in international format; repeat for several.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--quality", type=click.Choice([q.value for q in Quality]), default="high",
+              show_default=True, help="Resolution (S2).")
+@click.option("--at", default=None, help='Send not before this local time, "YYYY-MM-DD HH:MM".')
+@json_option
+@click.pass_context
+@handles_errors
+def send_command(ctx: click.Context, line: str, numbers: tuple[str, ...], files: tuple[Path, ...],
+                 quality: str, at: str | None, as_json: bool) -> None:
+    """Queue FILE... (in order) to every --to number; refused at once if anything is wrong."""
+    request = SendRequest(line=line, to=numbers, files=files, quality=Quality(quality),
+                          not_before=_parse_at(at))
+    config = state(ctx).config
+    jobs = run_with_database(
+        config, lambda db: send_wiring.service(config, db).submit(request))
+    emit({"jobs": jobs}, "\n".join(f"queued {_job_text(j)}" for j in jobs), as_json)
+
+
+@fax_group.command("jobs")
+@click.option("--line", default=None, help="Only the jobs of this line (E.164).")
+@json_option
+@click.pass_context
+@handles_errors
+def jobs_command(ctx: click.Context, line: str | None, as_json: bool) -> None:
+    """The latest send jobs, newest first."""
+    config = state(ctx).config
+    jobs = run_with_database(config, lambda db: send_wiring.queue(config, db).jobs(line))
+    emit({"jobs": jobs}, "\n".join(_job_text(j) for j in jobs) or "no send jobs", as_json)
+
+
+@fax_group.command("cancel")
+@click.argument("job_id", type=int)
+@json_option
+@click.pass_context
+@handles_errors
+def cancel_command(ctx: click.Context, job_id: int, as_json: bool) -> None:
+    """Cancel a queued (or sending) job."""
+    config = state(ctx).config
+    job = run_with_database(config, lambda db: send_wiring.queue(config, db).cancel(job_id))
+    emit({"job": job}, f"cancelled {_job_text(job)}", as_json)
+
+
+# The commands join ``faxcore.cli.fax.fax_group``, registered by that module.
+commands: list[click.Command] = []

@@ -1,0 +1,333 @@
+"""faxcore configuration: one YAML file with defaults, ``FAXCORE_*`` overrides.
+
+The embedded default needs nothing running: SQLite and files under
+``data_dir``, no MQTT broker. PostgreSQL and MQTT are one line away
+(``database.url``, ``mqtt.url``).
+
+Environment overrides name a top-level key (``FAXCORE_DATA_DIR``) or a
+section and key (``FAXCORE_DATABASE_URL``, ``FAXCORE_ASTERISK_ARI_URL``).
+``FAXCORE_CONFIG`` names the file to read. ``FAXCORE_TEST_*`` variables
+belong to the test suite and are not configuration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from faxcore.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATHS = (Path("faxcore.yaml"), Path("/etc/faxcore/faxcore.yaml"))
+# Environment names that start with FAXCORE_ but are not configuration keys.
+_NOT_CONFIG_PREFIXES = ("FAXCORE_CONFIG", "FAXCORE_TEST_")
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "faxcore"
+
+
+@dataclass
+class DatabaseConfig:
+    """Where state lives. Empty ``url`` means SQLite in ``data_dir``."""
+
+    url: str = ""
+    echo: bool = False
+
+
+@dataclass
+class MqttConfig:
+    """Notification bus. Empty ``url`` means no broker (embedded default)."""
+
+    url: str = ""
+    topic_prefix: str = "faxcore"
+
+
+@dataclass
+class EventsConfig:
+    """The event outbox (N1): how long delivered events are kept."""
+
+    # Events older than this, and delivered everywhere they must go (published
+    # to MQTT when a broker is set, queued as mail when serve mails), are deleted.
+    keep_days: int = 30
+    # How often ``faxcore serve`` prunes the outbox, in seconds.
+    prune_interval_seconds: int = 3600
+
+
+@dataclass
+class SmtpConfig:
+    """Outgoing e-mail for notifications. Empty ``url`` means no e-mail is sent."""
+
+    url: str = ""  # smtp://user:password@host:25, or smtps://host:465 (implicit TLS)
+    starttls: bool = False
+    timeout: float = 30.0
+    from_address: str = "faxcore@localhost"
+    from_name: str = "faxcore"
+
+
+@dataclass
+class NotifyConfig:
+    """How the e-mail notifier works (N2, R5, V8)."""
+
+    in_process: bool = True  # `faxcore serve` runs the notifier on its outbox
+    max_attachment_mb: float = 10.0
+    max_attempts: int = 30
+    retry_initial: float = 30.0
+    retry_max: float = 3600.0
+    poll_interval: float = 1.0
+    mqtt_client_id: str = "faxcore-notifier"
+
+
+@dataclass
+class AsteriskConfig:
+    """How faxcore reaches the Asterisk it drives."""
+
+    ari_url: str = "http://127.0.0.1:8088"
+    ari_user: str = "faxcore"
+    ari_password: str = "faxcore-ari-secret"
+    app: str = "faxcore"
+    # Folder where ``faxcore asterisk render`` output is written on line changes,
+    # and the Asterisk config dir includes it. Empty: no automatic re-render.
+    config_dir: str = ""
+    # Asterisk's SIP listener, as rendered into pjsip.conf.
+    sip_bind: str = "127.0.0.1:5060"
+    ari_bind: str = "127.0.0.1:8088"
+    # Context that receives inbound calls for lines (see dialplan/).
+    inbound_context: str = "faxcore-inbound"
+    # Language of prompts when a line does not set one.
+    default_language: str = "fr"
+
+
+@dataclass
+class MediaConfig:
+    """Where Asterisk sends call audio for faxcore (AudioSocket over TCP)."""
+
+    audiosocket_host: str = "127.0.0.1"
+    audiosocket_port: int = 0  # 0: an ephemeral port chosen at start
+
+
+@dataclass
+class FaxConfig:
+    """Fax reception: where faxes are kept, how long a call may last."""
+
+    # Received TIFF and PDF files; empty: ``<data_dir>/faxes``.
+    storage_dir: str = ""
+    # Longest fax call, in seconds (a safety net over the T.30 timers).
+    max_call_seconds: int = 1800
+    # Error correction mode offered to senders.
+    ecm: bool = True
+
+
+@dataclass
+class VoicemailConfig:
+    """The answering machine (V1-V9)."""
+
+    # Longest message a caller may leave, in seconds (V2).
+    max_message_seconds: int = 180
+    # Seconds of silence that end a message.
+    silence_seconds: int = 5
+    # Messages shorter than this (milliseconds) are dropped.
+    min_message_ms: int = 1000
+    # At most this many messages per mailbox (V7); then "mailbox full".
+    max_messages: int = 100
+    # At most this much message audio per mailbox, in MiB (V7); then "mailbox full".
+    max_storage_mb: int = 250
+    # Past this share of either limit, one "mailbox nearly full" event (V7).
+    nearly_full_percent: int = 90
+    # Messages older than this are removed by the retention job (V7).
+    retention_days: int = 183
+    # How often ``faxcore serve`` runs the retention job, in seconds.
+    retention_interval_seconds: int = 3600
+    # This many wrong PINs within pin_lockout_seconds lock the mailbox (until
+    # the oldest of them is that old); the phone menu hangs up after 3 in a call.
+    pin_lockout_failures: int = 5
+    pin_lockout_seconds: int = 900
+    # Asterisk's voicemail spool folder (as faxcore reaches it) where faxcore
+    # mirrors each mailbox's counts for app_voicemail to turn into MWI. Empty: no MWI.
+    mwi_spool_dir: str = ""
+    # A folder Asterisk can read that faxcore copies greetings into, and the
+    # same folder as Asterisk names it (differs when Asterisk runs in a chroot
+    # or container). Empty: only system greetings are played.
+    sounds_dir: str = ""
+    sounds_dir_in_asterisk: str = ""
+    # The number callers dial to hear their messages from any phone (V3), as
+    # it reaches faxcore (E.164 from the network, or a short number dialled by
+    # a line's ATA). Empty: no dial-in retrieval. Prompts there before login
+    # are in access_language (a line's own language once logged in).
+    access_number: str = ""
+    access_language: str = "fr"
+
+
+@dataclass
+class LabConfig:
+    """The self-test lab: a Debian sid chroot with a PBX and an ATA Asterisk."""
+
+    cache_dir: str = "/var/cache/faxcore/lab"
+    mirror: str = ""  # empty: the first Debian mirror found in /etc/apt
+    pbx_sip_port: int = 5060
+    ata_sip_port: int = 5070
+    ari_port: int = 8088
+    ata_ari_port: int = 8089
+
+
+@dataclass
+class SendConfig:
+    """Sending faxes (S4, S5): the queue, its retries and the outbound route."""
+
+    spool_dir: str = ""  # empty: data_dir/outgoing
+    max_attempts: int = 3
+    retry_initial: float = 300.0
+    retry_max: float = 3600.0
+    lease: float = 120.0
+    max_concurrent: int = 4
+    max_per_line: int = 1
+    poll_interval: float = 1.0
+    trunk_endpoint: str = ""
+    ring_timeout: int = 45
+
+
+@dataclass
+class FaxcoreConfig:
+    """The whole configuration; see ``deploy/faxcore.example.yaml``."""
+
+    data_dir: Path = field(default_factory=_default_data_dir)
+    log_level: str = "INFO"
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    events: EventsConfig = field(default_factory=EventsConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    asterisk: AsteriskConfig = field(default_factory=AsteriskConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
+    fax: FaxConfig = field(default_factory=FaxConfig)
+    voicemail: VoicemailConfig = field(default_factory=VoicemailConfig)
+    lab: LabConfig = field(default_factory=LabConfig)
+    send: SendConfig = field(default_factory=SendConfig)
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL, SQLite in ``data_dir`` unless configured."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{self.data_dir / 'faxcore.db'}"
+
+    @property
+    def fax_dir(self) -> Path:
+        """Where received faxes are stored."""
+        return Path(self.fax.storage_dir).expanduser() if self.fax.storage_dir \
+            else self.data_dir / "faxes"
+
+
+def _coerce(value: Any, target: Any, where: str) -> Any:
+    """Turn a YAML or environment value into the dataclass field's type."""
+    if dataclasses.is_dataclass(target):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return _build(target, value, where)
+    origin = typing.get_origin(target)
+    if origin in (typing.Union, types.UnionType):
+        target = next(a for a in typing.get_args(target) if a is not type(None))
+    try:
+        if target is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(value)
+        if target is Path:
+            return Path(str(value)).expanduser()
+        if target in (int, float, str):
+            return target(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {value!r} is not a valid {target.__name__}") from exc
+    raise ConfigError(f"{where}: unsupported type {target!r}")
+
+
+def _build(cls: Any, data: Mapping[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{where or 'config'}: unknown key {unknown[0]!r}")
+    kwargs = {
+        key: _coerce(value, hints[key], f"{where}.{key}" if where else key)
+        for key, value in data.items()
+    }
+    return cls(**kwargs)
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Map ``FAXCORE_SECTION_KEY`` variables onto the config tree."""
+    hints = typing.get_type_hints(FaxcoreConfig)
+    sections = {n for n, t in hints.items() if dataclasses.is_dataclass(t)}
+    result: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith("FAXCORE_") or name.startswith(_NOT_CONFIG_PREFIXES):
+            continue
+        key = name[len("FAXCORE_"):].lower()
+        if key in hints and key not in sections:
+            result[key] = value
+            continue
+        section = next((s for s in sections if key.startswith(s + "_")), None)
+        if section is None:
+            raise ConfigError(f"{name}: no such configuration key")
+        sub_key = key[len(section) + 1:]
+        sub_names = {f.name for f in dataclasses.fields(hints[section])}
+        if sub_key not in sub_names:
+            raise ConfigError(f"{name}: no key {sub_key!r} in section {section!r}")
+        result.setdefault(section, {})[sub_key] = value
+    return result
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None = None,
+                     environ: Mapping[str, str] | None = None) -> Path | None:
+    """The file to read: explicit, ``FAXCORE_CONFIG``, or the first default that exists."""
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if env.get("FAXCORE_CONFIG"):
+        return Path(env["FAXCORE_CONFIG"])
+    return next((p for p in DEFAULT_CONFIG_PATHS if p.exists()), None)
+
+
+def load_config(path: str | os.PathLike[str] | None = None,
+                environ: Mapping[str, str] | None = None) -> FaxcoreConfig:
+    """Read the YAML file (if any), apply ``FAXCORE_*`` overrides, validate."""
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    file = find_config_file(path, env)
+    if file is not None:
+        try:
+            loaded = yaml.safe_load(file.read_text()) or {}
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{file}: configuration file not found") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{file}: invalid YAML: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{file}: top level must be a mapping")
+        data = loaded
+    data = _merge(data, _env_overrides(env))
+    config: FaxcoreConfig = _build(FaxcoreConfig, data, "")
+    return config

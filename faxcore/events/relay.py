@@ -1,0 +1,97 @@
+"""The relay: outbox rows to MQTT, QoS 1, in order, marked published after PUBACK.
+
+One row at a time, oldest first: the next event is published only once the
+broker acknowledged the previous one, so events of a line arrive in the
+order they were written. When the broker is unreachable the rows simply
+stay unpublished; the relay reconnects with a growing delay and resumes from
+the oldest. A PUBACK lost with the connection means the event is published
+again after reconnecting (at least once): subscribers deduplicate on the
+event ``id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import aiomqtt
+
+from faxcore.events.errors import BusUnavailable
+from faxcore.events.kinds import parse_kind, topic
+from faxcore.events.outbox import mark_published, unpublished
+from faxcore.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    """Where the broker is, parsed from ``mqtt.url`` (``mqtt://user:pass@host:1883``)."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerAddress:
+        """Accepts ``mqtt://`` URLs; ``BusUnavailable`` names what is wrong."""
+        parts = urlsplit(url)
+        if parts.scheme != "mqtt" or not parts.hostname:
+            raise BusUnavailable(f"mqtt.url {url!r}: expected mqtt://host[:port]")
+        try:
+            port = parts.port or 1883
+        except ValueError as exc:
+            raise BusUnavailable(f"mqtt.url {url!r}: bad port") from exc
+        return cls(parts.hostname, port,
+                   unquote(parts.username) if parts.username else None,
+                   unquote(parts.password) if parts.password else None)
+
+    def client(self, identifier: str | None = None) -> aiomqtt.Client:
+        """An aiomqtt client for this broker (not yet connected)."""
+        return aiomqtt.Client(self.host, self.port, username=self.username,
+                              password=self.password, identifier=identifier, timeout=10.0)
+
+
+class OutboxRelay:
+    """Publishes the outbox to the broker until cancelled."""
+
+    def __init__(self, db: Database, broker: BrokerAddress, topic_prefix: str, *,
+                 poll_interval: float = 0.2, retry_initial: float = 0.5,
+                 retry_max: float = 15.0) -> None:
+        self.db = db
+        self.broker = broker
+        self.prefix = topic_prefix
+        self.poll_interval = poll_interval
+        self.retry_initial = retry_initial
+        self.retry_max = retry_max
+
+    async def run(self) -> None:
+        """Connect, drain, wait for more; on any broker error wait and reconnect."""
+        delay = self.retry_initial
+        while True:
+            try:
+                async with self.broker.client() as client:
+                    log.info("event relay connected to %s:%d", self.broker.host, self.broker.port)
+                    delay = self.retry_initial
+                    while True:
+                        if not await self.publish_pending(client):
+                            await asyncio.sleep(self.poll_interval)
+            except aiomqtt.MqttError as exc:
+                log.warning("event relay: broker %s:%d unavailable (%s); retrying in %.1f s",
+                            self.broker.host, self.broker.port, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.retry_max)
+
+    async def publish_pending(self, client: aiomqtt.Client) -> int:
+        """Publish what is waiting, in order; returns how many went out."""
+        async with self.db.session(read_only=True) as session:
+            rows = await unpublished(session)
+        for row in rows:
+            await client.publish(topic(self.prefix, row.line, parse_kind(row.kind)),
+                                 row.payload, qos=1)
+            async with self.db.session() as session:
+                await mark_published(session, row.id)
+        return len(rows)

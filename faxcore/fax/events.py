@@ -1,0 +1,52 @@
+"""Events a :class:`~faxcore.fax.session.FaxSession` reports through ``next_event()``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteIdentified:
+    """The far end told us its station id (TSI when it sends, CSI when it receives)."""
+
+    station_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Negotiated:
+    """Page transfer parameters agreed (again, if they change after a retrain)."""
+
+    bit_rate: int
+    ecm: bool
+    resolution: str
+    compression: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageTransferred:
+    """One more page was sent or received and confirmed in phase D."""
+
+    page_no: int
+    bit_rate: int
+    ecm: bool
+    resolution: str
+    width: int
+    length: int
+    bad_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class FaxCompleted:
+    """Phase E: the call is over; ``success`` means T.30 code 0 (OK)."""
+
+    success: bool
+    t30_code: int
+    t30_text: str
+    pages: int
+    bit_rate: int
+    ecm: bool
+    remote_ident: str
+    duration: float
+
+
+FaxEvent = RemoteIdentified | Negotiated | PageTransferred | FaxCompleted

@@ -1,0 +1,119 @@
+"""What a fax session is asked to do: :class:`FaxSessionOptions` and its enums."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from faxcore.fax.errors import FaxOptionsError
+from faxcore.spandsp import MAX_HEADER_INFO_LEN, MAX_IDENT_LEN, Modems, Resolutions
+
+
+class Direction(enum.Enum):
+    """Whether we send a TIFF or receive into one."""
+
+    SEND = "send"
+    RECEIVE = "receive"
+
+
+class Transport(enum.Enum):
+    """G.711/slin audio frames or T.38 IFP packets."""
+
+    AUDIO = "audio"
+    T38 = "t38"
+
+
+class Resolution(enum.Enum):
+    """Fax resolutions, all 204 dpi wide; the value is the vertical dpi name."""
+
+    STANDARD = "standard"  # 204x98
+    FINE = "fine"  # 204x196
+    SUPERFINE = "superfine"  # 204x391
+
+    @property
+    def flag(self) -> Resolutions:
+        """The spandsp ``T30_SUPPORT_*_RESOLUTION`` bit."""
+        return Resolutions[self.name]
+
+
+ALL_RESOLUTIONS = frozenset(Resolution)
+
+# Highest bit rate -> modems whose fastest speed it is (V.17 14400, V.29 9600,
+# V.27ter 4800); spandsp falls back within them on bad training.
+_MODEMS_FOR_RATE = {
+    14400: Modems.V17 | Modems.V29 | Modems.V27TER,
+    9600: Modems.V29 | Modems.V27TER,
+    4800: Modems.V27TER,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FaxSessionOptions:
+    """Options of one fax call.
+
+    ``file`` is the TIFF to send (``Direction.SEND``) or the path to write
+    received pages to (``Direction.RECEIVE``).  ``calling`` defaults to True
+    when sending (we dialled) and False when receiving (we answered).
+    ``max_duration`` (seconds of session time) is a safety net on top of the
+    T.30 timers: the call is terminated if it has not ended by then.
+    """
+
+    direction: Direction
+    transport: Transport
+    file: Path
+    calling: bool | None = None
+    local_ident: str = ""
+    header_info: str = ""
+    ecm: bool = True
+    resolutions: frozenset[Resolution] = field(default=ALL_RESOLUTIONS)
+    max_bit_rate: int = 14400
+    t38_version: int = 0
+    tep: bool = False
+    max_duration: float = 1800.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.direction, Direction):
+            raise FaxOptionsError(f"direction must be a Direction, got {self.direction!r}")
+        if not isinstance(self.transport, Transport):
+            raise FaxOptionsError(f"transport must be a Transport, got {self.transport!r}")
+        if len(self.local_ident) > MAX_IDENT_LEN or not self.local_ident.isascii():
+            raise FaxOptionsError(
+                f"local ident must be at most {MAX_IDENT_LEN} ASCII characters: "
+                f"{self.local_ident!r}"
+            )
+        if len(self.header_info) > MAX_HEADER_INFO_LEN or not self.header_info.isascii():
+            raise FaxOptionsError(
+                f"header info must be at most {MAX_HEADER_INFO_LEN} ASCII characters: "
+                f"{self.header_info!r}"
+            )
+        if not self.resolutions:
+            raise FaxOptionsError("at least one resolution must be allowed")
+        if self.max_bit_rate not in _MODEMS_FOR_RATE:
+            raise FaxOptionsError(
+                f"max bit rate must be one of {sorted(_MODEMS_FOR_RATE)}, got {self.max_bit_rate}"
+            )
+        if not 0 <= self.t38_version <= 3:
+            raise FaxOptionsError(f"T.38 version must be 0..3, got {self.t38_version}")
+        if self.max_duration <= 0:
+            raise FaxOptionsError(f"max duration must be positive, got {self.max_duration}")
+
+    @property
+    def calling_party(self) -> bool:
+        """True if we originated the call (we then wait for the far end's DIS)."""
+        if self.calling is None:
+            return self.direction is Direction.SEND
+        return self.calling
+
+    @property
+    def modems(self) -> Modems:
+        """Modems allowed by ``max_bit_rate``."""
+        return _MODEMS_FOR_RATE[self.max_bit_rate]
+
+    @property
+    def resolution_flags(self) -> Resolutions:
+        """spandsp bits of the allowed resolutions."""
+        flags = Resolutions(0)
+        for resolution in self.resolutions:
+            flags |= resolution.flag
+        return flags

@@ -1,0 +1,105 @@
+"""The lab's state file (``data_dir/lab/state.json``), shared by ``lab`` and ``asterisk sync``.
+
+It is the only record of what ``lab up`` started and mounted, so ``lab down``
+can undo exactly that, and ``sync_asterisk`` knows where the running PBX
+reads its configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from faxcore.config import FaxcoreConfig
+from faxcore.lab.chroot import LabChroot
+from faxcore.lab.errors import LabError
+
+
+@dataclass
+class LabState:
+    """What a running lab consists of; paths are host paths."""
+
+    chroot: str = ""
+    pbx_pid: int = 0
+    ata_pid: int = 0
+    pbx_config_dir: str = ""
+    ata_config_dir: str = ""
+    pbx_sip_port: int = 0
+    ata_sip_port: int = 0
+    ari_port: int = 0
+    ata_ari_port: int = 0
+    line: str = ""
+    mounts: list[str] = field(default_factory=list)
+    rx_dir: str = ""
+
+
+def state_path(config: FaxcoreConfig) -> Path:
+    """Where the lab of this data_dir records itself."""
+    return Path(config.data_dir) / "lab" / "state.json"
+
+
+def read_state(config: FaxcoreConfig) -> LabState | None:
+    """The recorded lab, or None when no lab was brought up for this data_dir."""
+    path = state_path(config)
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise LabError(f"{path}: unreadable lab state: {exc}") from exc
+    known = {k: v for k, v in data.items() if k in LabState.__dataclass_fields__}
+    return LabState(**known)
+
+
+def write_state(config: FaxcoreConfig, state: LabState) -> None:
+    """Record the lab atomically."""
+    path = state_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(state), indent=2, sort_keys=True))
+    tmp.replace(path)
+
+
+def clear_state(config: FaxcoreConfig) -> None:
+    """Forget the lab (after ``lab down``)."""
+    state_path(config).unlink(missing_ok=True)
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this id exists (and is not a zombie)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+LAB_VM_SOUNDS = "/var/lib/faxcore-lab/vm-sounds"  # greetings, as the lab PBX sees them
+LAB_VM_SPOOL = "/var/spool/faxcore-lab/pbx/voicemail"  # the lab PBX's app_voicemail spool
+
+
+def lab_pbx_config(config: FaxcoreConfig) -> FaxcoreConfig:
+    """``config`` as seen by the lab's PBX: its SIP and ARI ports on the loopback."""
+    asterisk = replace(
+        config.asterisk,
+        sip_bind=f"127.0.0.1:{config.lab.pbx_sip_port}",
+        ari_bind=f"127.0.0.1:{config.lab.ari_port}",
+        ari_url=f"http://127.0.0.1:{config.lab.ari_port}",
+    )
+    chroot = LabChroot(config)
+    voicemail = replace(config.voicemail,
+                        sounds_dir=str(chroot.host_path(LAB_VM_SOUNDS)),
+                        sounds_dir_in_asterisk=LAB_VM_SOUNDS,
+                        mwi_spool_dir=str(chroot.host_path(LAB_VM_SPOOL)))
+    return replace(config, asterisk=asterisk, voicemail=voicemail)

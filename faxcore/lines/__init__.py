@@ -1,0 +1,1 @@
+"""Subscriber lines (L1-L4): input policy, provisioning service, errors."""

@@ -1,0 +1,1 @@
+"""Call audio between Asterisk and faxcore (AudioSocket over TCP)."""

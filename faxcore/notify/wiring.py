@@ -1,0 +1,84 @@
+"""How the notifier runs: inside ``faxcore serve`` (outbox) or as ``faxcore notifier`` (MQTT)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from faxcore.config import FaxcoreConfig
+from faxcore.events.outbox import Event
+from faxcore.events.relay import BrokerAddress
+from faxcore.notify.compose import LineMail
+from faxcore.notify.errors import NotifyError
+from faxcore.notify.notifier import AfterForward, Notifier
+from faxcore.storage.db import Database
+from faxcore.storage.migrate import upgrade
+from faxcore.voicemail.errors import MessageNotFound
+from faxcore.voicemail.store import VoicemailStore
+
+log = logging.getLogger(__name__)
+
+
+def purge_forwarded(store: VoicemailStore) -> AfterForward:
+    """V8: a voicemail mailed to every address is purged from the mailbox (file, row, MWI)."""
+    async def purge(event: Event, line: LineMail) -> None:
+        message_id = int(str(event.data["message_id"]))
+        try:
+            await store.purge([message_id])
+        except MessageNotFound:
+            return  # already purged by its owner
+        log.info("line %s: message %d purged after forwarding (keep_voicemail is off)",
+                 line.number, message_id)
+    return purge
+
+
+def notifier_for(config: FaxcoreConfig, db: Database) -> Notifier:
+    """The notifier of ``config``, purging forwarded voicemail through the mailbox store."""
+    return Notifier(db, config.smtp, config.notify,
+                    after_forward=purge_forwarded(VoicemailStore(db, config)))
+
+
+def start_notifier(tg: asyncio.TaskGroup, config: FaxcoreConfig,
+                   db: Database) -> list[asyncio.Task[None]]:
+    """In ``serve``: send mail from the outbox when ``smtp.url`` is set and ``in_process``."""
+    if not config.smtp.url or not config.notify.in_process:
+        log.info("e-mail notifier not run by serve (smtp.url empty or notify.in_process off)")
+        return []
+    notifier = notifier_for(config, db)
+    return [tg.create_task(notifier.run([notifier.run_outbox]), name="notifier")]
+
+
+async def run_notifier(config: FaxcoreConfig, stop: asyncio.Event) -> None:
+    """``faxcore notifier``: events from MQTT (or the outbox without a broker) until ``stop``."""
+    if not config.smtp.url:
+        raise NotifyError("smtp.url is empty: the notifier has nowhere to send e-mail")
+    await upgrade(config.database_url)
+    async with Database(config.database_url, echo=config.database.echo) as db:
+        notifier = notifier_for(config, db)
+        if config.mqtt.url:
+            broker = BrokerAddress.parse(config.mqtt.url)
+            prefix, client_id = config.mqtt.topic_prefix, config.notify.mqtt_client_id
+
+            async def source() -> None:
+                await notifier.consume_mqtt(broker, prefix, client_id)
+        else:
+            source = notifier.run_outbox
+        async with asyncio.TaskGroup() as tg:
+            worker = tg.create_task(notifier.run([source]), name="notifier")
+            await stop.wait()
+            worker.cancel()
+    log.info("faxcore notifier stopped")
+
+
+async def run_notifier_until_signalled(config: FaxcoreConfig) -> None:
+    """``run_notifier`` with SIGTERM and SIGINT setting the stop event."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await run_notifier(config, stop)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)

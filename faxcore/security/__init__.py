@@ -1,0 +1,1 @@
+"""Secrets: one-way hashes for passwords and PINs, SIP digest credentials."""

@@ -1,0 +1,295 @@
+"""The durable send queue: jobs in the database, claimed by workers with a lease.
+
+Several faxcore processes (on several hosts, one PostgreSQL) share the work:
+a claim marks the job ``sending`` for one worker until its lease runs out,
+inside a transaction that sees every other claim. On PostgreSQL candidate
+rows are read ``FOR UPDATE SKIP LOCKED`` and claims are serialised by a
+transaction-level advisory lock, so the concurrency counts they check are
+exact; on SQLite the write lock taken at ``BEGIN IMMEDIATE`` does both. A
+job whose lease expired (its worker crashed) is recorded as ``interrupted``
+and retried per the ``RetryPolicy``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faxcore.events import EventKind, emit
+from faxcore.send.errors import JobFinished, JobNotFound, LeaseLost
+from faxcore.send.failures import Failure, Local, Source
+from faxcore.send.policy import RetryPolicy
+from faxcore.storage.db import Database
+from faxcore.storage.models import SendAttempt, SendJob, utcnow
+
+# Arbitrary constant naming faxcore's claim lock among PostgreSQL advisory locks.
+_CLAIM_LOCK = 0x6661785F73656E64  # "fax_send"
+_CANDIDATES = 50
+OPEN_STATES = ("queued", "sending")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job a worker holds: what to dial and send, and which attempt this is."""
+
+    job_id: int
+    attempt_id: int
+    attempt: int
+    worker: str
+    line_number: str
+    to_number: str
+    document: str
+    pages: int
+    tsi: str
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """How an attempt ended; ``failure`` is ``None`` when the fax was sent."""
+
+    failure: Failure | None
+    pages: int = 0
+    bit_rate: int | None = None
+    remote_csi: str = ""
+    transport: str = ""
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """One attempt as shown to people and the API."""
+
+    number: int
+    outcome: str
+    started_at: datetime
+    ended_at: datetime | None
+    q850_cause: int | None
+    t30_code: int | None
+    reason: str
+    pages: int
+    bit_rate: int | None
+    remote_csi: str
+    transport: str
+
+    @classmethod
+    def of(cls, row: SendAttempt) -> AttemptView:
+        return cls(row.number, row.outcome, row.started_at, row.ended_at, row.q850_cause,
+                   row.t30_code, row.reason, row.pages, row.bit_rate, row.remote_csi,
+                   row.transport)
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A send job and its attempts."""
+
+    id: int
+    batch: str
+    line: str
+    to: str
+    state: str
+    pages: int
+    quality: str
+    attempts: int
+    max_attempts: int
+    not_before: datetime
+    next_attempt_at: datetime
+    reason: str
+    created_at: datetime
+    finished_at: datetime | None
+    history: tuple[AttemptView, ...] = ()
+
+    @classmethod
+    def of(cls, job: SendJob, attempts: Sequence[SendAttempt] = ()) -> JobView:
+        return cls(job.id, job.batch, job.line_number, job.to_number, job.state, job.pages,
+                   job.quality, job.attempts, job.max_attempts, job.not_before,
+                   job.next_attempt_at, job.reason, job.created_at, job.finished_at,
+                   tuple(AttemptView.of(a) for a in attempts))
+
+
+def _event_data(job: SendJob, reason: str) -> dict[str, object]:
+    return {"job_id": job.id, "to": job.to_number, "pages": job.pages,
+            "attempts": job.attempts, "report_to": job.report_to, "reason": reason,
+            "document": job.document}
+
+
+class SendQueue:
+    """Claim, renew, finish, reap and cancel send jobs on one database."""
+
+    def __init__(self, db: Database, policy: RetryPolicy, *, lease: float = 120.0,
+                 max_concurrent: int = 4, max_per_line: int = 1) -> None:
+        self.db = db
+        self.policy = policy
+        self.lease = timedelta(seconds=lease)
+        self.max_concurrent = max_concurrent
+        self.max_per_line = max_per_line
+
+    async def _lock_claims(self, session: AsyncSession) -> None:
+        if self.db.dialect == "postgresql":
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
+
+    async def claim(self, worker: str, now: datetime | None = None) -> Claim | None:
+        """Take the next due job within the limits, or ``None``; expired leases are reaped first."""
+        now = now or utcnow()
+        async with self.db.session() as session:
+            await self._lock_claims(session)
+            await self._reap(session, now)
+            rows = (await session.execute(
+                select(SendJob.line_number, func.count()).where(SendJob.state == "sending")
+                .group_by(SendJob.line_number))).all()
+            busy: dict[str, int] = {line: count for line, count in rows}
+            if sum(busy.values()) >= self.max_concurrent:
+                return None
+            candidates = (await session.scalars(
+                select(SendJob).where(SendJob.state == "queued", SendJob.next_attempt_at <= now)
+                .order_by(SendJob.next_attempt_at, SendJob.id).limit(_CANDIDATES)
+                .with_for_update(skip_locked=True))).all()
+            job = next((j for j in candidates
+                        if busy.get(j.line_number, 0) < self.max_per_line), None)
+            if job is None:
+                return None
+            job.state = "sending"
+            job.attempts += 1
+            job.lease_owner = worker
+            job.lease_expires_at = now + self.lease
+            attempt = SendAttempt(job_id=job.id, number=job.attempts, worker=worker,
+                                  outcome="sending", started_at=now, reason="", pages=0,
+                                  remote_csi="", transport="")
+            session.add(attempt)
+            await session.flush()
+            return Claim(job.id, attempt.id, job.attempts, worker, job.line_number,
+                         job.to_number, job.document, job.pages, job.tsi)
+
+    async def renew(self, claim: Claim, now: datetime | None = None) -> None:
+        """Extend the lease; ``LeaseLost`` when the job was reaped or cancelled meanwhile."""
+        now = now or utcnow()
+        async with self.db.session() as session:
+            job = await self._held(session, claim)
+            job.lease_expires_at = now + self.lease
+
+    async def _held(self, session: AsyncSession, claim: Claim) -> SendJob:
+        job = await session.get(SendJob, claim.job_id, with_for_update=True)
+        if job is None or not _holds(job, claim):
+            raise _lost(claim)
+        return job
+
+    async def finish(self, claim: Claim, result: AttemptResult,
+                     now: datetime | None = None) -> JobView:
+        """Record the attempt's end and move the job on: sent, retried later, or failed.
+
+        The event (``fax.sent``, ``fax.send_retry``, ``fax.send_failed``) is
+        written in the same transaction.
+        """
+        now = now or utcnow()
+        async with self.db.session() as session:
+            attempt = await session.get(SendAttempt, claim.attempt_id, with_for_update=True)
+            if attempt is not None and attempt.outcome == "sending":
+                _record(attempt, result, now)  # kept even when the job moved on (cancel)
+            job = await session.get(SendJob, claim.job_id, with_for_update=True)
+            held = job is not None and _holds(job, claim)
+            if job is not None and held:
+                await self._settle(session, job, result.failure, now)
+                view = JobView.of(job)
+        if not held:
+            raise _lost(claim)
+        return view
+
+    async def _settle(self, session: AsyncSession, job: SendJob, failure: Failure | None,
+                      now: datetime) -> None:
+        job.lease_owner = None
+        job.lease_expires_at = None
+        if failure is None:
+            job.state, job.reason, job.finished_at = "sent", "", now
+            await emit(session, line=job.line_number, kind=EventKind.FAX_SENT,
+                       data=_event_data(job, ""))
+            return
+        decision = self.policy.decide(failure, job.attempts, now, job.max_attempts)
+        job.reason = decision.reason
+        if decision.retry_at is None:
+            job.state, job.finished_at = "failed", now
+            await emit(session, line=job.line_number, kind=EventKind.FAX_SEND_FAILED,
+                       data=_event_data(job, decision.reason))
+            return
+        job.state, job.next_attempt_at = "queued", decision.retry_at
+        await emit(session, line=job.line_number, kind=EventKind.FAX_SEND_RETRY,
+                   data={**_event_data(job, decision.reason),
+                         "next_attempt_at": decision.retry_at.isoformat()})
+
+    async def reap(self, now: datetime | None = None) -> int:
+        """Record attempts whose lease expired as interrupted; returns how many."""
+        async with self.db.session() as session:
+            return await self._reap(session, now or utcnow())
+
+    async def _reap(self, session: AsyncSession, now: datetime) -> int:
+        expired = (await session.scalars(
+            select(SendJob).where(SendJob.state == "sending", SendJob.lease_expires_at < now)
+            .with_for_update(skip_locked=True))).all()
+        interrupted = Failure(Source.LOCAL, Local.INTERRUPTED)
+        for job in expired:
+            attempt = (await session.scalars(
+                select(SendAttempt).where(SendAttempt.job_id == job.id,
+                                          SendAttempt.number == job.attempts))).first()
+            if attempt is not None and attempt.outcome == "sending":
+                _record(attempt, AttemptResult(interrupted), now)
+                attempt.outcome = "interrupted"
+            await self._settle(session, job, interrupted, now)
+        return len(expired)
+
+    async def cancel(self, job_id: int) -> JobView:
+        """Stop a job that is not finished; a worker sending it loses its lease."""
+        async with self.db.session() as session:
+            job = await session.get(SendJob, job_id, with_for_update=True)
+            if job is None:
+                raise JobNotFound(f"no send job {job_id}")
+            if job.state not in OPEN_STATES:
+                raise JobFinished(f"job {job_id} is already {job.state}")
+            job.state, job.finished_at, job.reason = "cancelled", utcnow(), "cancelled"
+            job.lease_owner = job.lease_expires_at = None
+            return JobView.of(job)
+
+    async def job(self, job_id: int) -> JobView:
+        """One job with its attempts."""
+        async with self.db.session(read_only=True) as session:
+            job = await session.get(SendJob, job_id)
+            if job is None:
+                raise JobNotFound(f"no send job {job_id}")
+            attempts = (await session.scalars(
+                select(SendAttempt).where(SendAttempt.job_id == job_id)
+                .order_by(SendAttempt.number))).all()
+            return JobView.of(job, attempts)
+
+    async def jobs(self, line: str | None = None, limit: int = 100) -> list[JobView]:
+        """The latest jobs, newest first, optionally of one line."""
+        query = select(SendJob).order_by(SendJob.id.desc()).limit(limit)
+        if line is not None:
+            query = query.where(SendJob.line_number == line)
+        async with self.db.session(read_only=True) as session:
+            return [JobView.of(j) for j in (await session.scalars(query)).all()]
+
+
+def _holds(job: SendJob, claim: Claim) -> bool:
+    return (job.state == "sending" and job.lease_owner == claim.worker
+            and job.attempts == claim.attempt)
+
+
+def _lost(claim: Claim) -> LeaseLost:
+    return LeaseLost(f"job {claim.job_id}: attempt {claim.attempt} is no longer held by "
+                     f"{claim.worker}")
+
+
+def _record(attempt: SendAttempt, result: AttemptResult, now: datetime) -> None:
+    failure = result.failure
+    attempt.outcome = "sent" if failure is None else "failed"
+    attempt.ended_at = now
+    attempt.pages = result.pages
+    attempt.bit_rate = result.bit_rate
+    attempt.remote_csi = result.remote_csi[:20]
+    attempt.transport = result.transport
+    if failure is not None:
+        attempt.reason = str(failure)
+        if failure.source is Source.Q850:
+            attempt.q850_cause = failure.code
+        elif failure.source is Source.T30:
+            attempt.t30_code = failure.code

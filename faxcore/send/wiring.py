@@ -1,0 +1,52 @@
+"""Builds the send service and queue from the configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from pathlib import Path
+
+from faxcore.config import FaxcoreConfig
+from faxcore.send.policy import RetryPolicy
+from faxcore.send.queue import SendQueue
+from faxcore.send.service import SendService
+from faxcore.send.worker import SendWorker, Transmit
+from faxcore.storage.db import Database
+
+
+def spool_dir(config: FaxcoreConfig) -> Path:
+    """Where converted documents wait: ``send.spool_dir`` or ``data_dir/outgoing``."""
+    return Path(config.send.spool_dir) if config.send.spool_dir else config.data_dir / "outgoing"
+
+
+def policy(config: FaxcoreConfig) -> RetryPolicy:
+    """The configured ``RetryPolicy``."""
+    send = config.send
+    return RetryPolicy(send.max_attempts, send.retry_initial, send.retry_max)
+
+
+def service(config: FaxcoreConfig, db: Database) -> SendService:
+    """A ``SendService`` on ``db``."""
+    return SendService(db, spool_dir(config), config.send.max_attempts)
+
+
+def queue(config: FaxcoreConfig, db: Database) -> SendQueue:
+    """A ``SendQueue`` on ``db`` with the configured limits."""
+    send = config.send
+    return SendQueue(db, policy(config), lease=send.lease, max_concurrent=send.max_concurrent,
+                     max_per_line=send.max_per_line)
+
+
+def worker_name() -> str:
+    """A lease owner unique across hosts and restarts: host, pid, random suffix."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def start_sending(tg: asyncio.TaskGroup, config: FaxcoreConfig, db: Database,
+                  transmit: Transmit) -> list[asyncio.Task[None]]:
+    """Run one send worker in ``tg``; returns its task (cancelled when serve stops)."""
+    worker = SendWorker(queue(config, db), transmit, worker_name(),
+                        slots=config.send.max_concurrent, poll_interval=config.send.poll_interval)
+    return [tg.create_task(worker.run(), name="send-worker")]

@@ -1,0 +1,1 @@
+"""The answering machine (V1-V9): greetings, message deposit, mailbox storage."""

@@ -1,0 +1,182 @@
+"""AriClient against an ARI server on loopback replaying real Asterisk 22 answers.
+
+The server speaks the same HTTP and WebSocket as Asterisk (bodies and events
+copied from the captures); it lets the tests drop the WebSocket, refuse
+connections and come back, which is what an Asterisk restart looks like to
+the client. The same behaviours against the real Asterisk are in
+tests/calls (lab tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from faxcore.ari.backoff import Backoff
+from faxcore.ari.client import AriClient
+from faxcore.ari.errors import (
+    AriBadRequest,
+    AriConflict,
+    AriError,
+    AriNotFound,
+    AriUnavailable,
+)
+from faxcore.ari.events import Event, StasisStart
+
+CAPTURE = Path(__file__).parent / "captures" / "asterisk-22.10-events.jsonl"
+EVENTS = CAPTURE.read_text().splitlines()
+AUTH = "Basic ZmF4Y29yZTpzZWNyZXQ="  # faxcore:secret
+
+
+class AriServer:
+    """A loopback ARI: REST answers as Asterisk gives them, events from captures."""
+
+    def __init__(self) -> None:
+        self.app = web.Application()
+        self.app.router.add_route("*", "/ari/{tail:.*}", self.handle)
+        self.runner = web.AppRunner(self.app)
+        self.port = 0
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.sockets: list[web.WebSocketResponse] = []
+        self.events_to_send: list[str] = []
+        self.site: web.TCPSite | None = None
+
+    async def start(self, port: int = 0) -> None:
+        await self.runner.setup()
+        self.site = web.TCPSite(self.runner, "127.0.0.1", port)
+        await self.site.start()
+        server = self.site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+
+    async def stop(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
+        await self.runner.cleanup()
+        self.runner = web.AppRunner(self.app)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Authorization") != AUTH:
+            return web.json_response({"message": "Authentication required"}, status=401)
+        path = "/" + request.match_info["tail"]
+        self.requests.append((request.method, path, dict(request.query)))
+        if path == "/events":
+            ws = web.WebSocketResponse()
+            await ws.prepare(request)
+            self.sockets.append(ws)
+            for text in self.events_to_send:
+                await ws.send_str(text)
+            async for _ in ws:
+                pass
+            return ws
+        answers: dict[tuple[str, str], tuple[int, str]] = {
+            ("GET", "/channels/nope"): (404, '{"message":"Channel not found"}'),
+            ("POST", "/channels"): (500, '{"error":"Allocation failed"}'),
+            ("POST", "/channels/1.1/record"): (
+                422, '{"message":"specified format is unknown on this system"}'),
+            ("POST", "/bridges/br1/addChannel"): (
+                409, '{"message":"Bridge not in Stasis application"}'),
+            ("POST", "/channels/1.1/answer"): (204, ""),
+            ("GET", "/channels/1.1/variable"): (200, '{"value":"bar"}'),
+            ("GET", "/channels"): (200, "[]"),
+            ("POST", "/channels/1.1/play"): (201, '{"id":"pb1","media_uri":"sound:beep",'
+                                             '"target_uri":"channel:1.1","language":"en",'
+                                             '"state":"queued"}'),
+            ("GET", "/asterisk/info"): (200, "not json"),
+        }
+        missing = (404, '{"message":"Resource not found"}')
+        status, body = answers.get((request.method, path), missing)
+        if status == 204:
+            return web.Response(status=204)
+        return web.Response(status=status, text=body, content_type="application/json")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[AriServer]:
+    srv = AriServer()
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+
+
+def client(port: int, password: str = "secret") -> AriClient:
+    return AriClient(f"http://127.0.0.1:{port}", "faxcore", password, "faxcore",
+                     timeout=2.0, backoff=Backoff(initial=0.05, maximum=0.2,
+                                                  rng=random.Random(3)))
+
+
+async def test_rest_errors_become_typed_errors_with_asterisks_message(server: AriServer) -> None:
+    async with client(server.port) as ari:
+        with pytest.raises(AriNotFound,
+                           match=r"ARI GET /channels/nope: Channel not found \(HTTP 404\)"):
+            await ari.get_channel("nope")
+        with pytest.raises(AriUnavailable, match="Allocation failed"):
+            await ari.originate("Bogus/1")
+        with pytest.raises(AriBadRequest, match="specified format is unknown"):
+            await ari.record("1.1", "x", format="nosuchfmt")
+        with pytest.raises(AriConflict, match="Bridge not in Stasis application"):
+            await ari.add_channel("br1", "1.1")
+        with pytest.raises(AriError, match="answer is not JSON"):
+            await ari.asterisk_info()
+    async with client(server.port, password="wrong") as ari:
+        with pytest.raises(AriError, match=r"Authentication required \(HTTP 401\)"):
+            await ari.list_channels()
+
+
+async def test_rest_calls_send_aris_parameters(server: AriServer) -> None:
+    async with client(server.port) as ari:
+        await ari.answer("1.1")
+        assert await ari.get_variable("1.1", "FOO") == "bar"
+        playback = await ari.play("1.1", "sound:beep", playback_id="pb1")
+        assert (playback.id, playback.state) == ("pb1", "queued")
+        with pytest.raises(AriNotFound):
+            await ari.hangup("1.1", reason="unallocated")
+    assert ("POST", "/channels/1.1/answer", {}) in server.requests
+    assert ("GET", "/channels/1.1/variable", {"variable": "FOO"}) in server.requests
+    assert ("DELETE", "/channels/1.1", {"reason": "unallocated"}) in server.requests
+
+
+async def test_unreachable_asterisk_is_ari_unavailable() -> None:
+    srv = AriServer()
+    await srv.start()
+    port = srv.port
+    await srv.stop()
+    async with client(port) as ari:
+        with pytest.raises(AriUnavailable, match="Asterisk unreachable"):
+            await ari.list_channels()
+
+
+async def test_events_reconnect_after_drop_and_outage_calling_on_connected(
+        server: AriServer) -> None:
+    server.events_to_send = EVENTS[:8]
+    connected: list[int] = []
+    received: list[Event] = []
+
+    async with client(server.port) as ari:
+        async def on_connected() -> None:
+            connected.append(ari.connections)
+
+        async def consume() -> None:
+            async for event in ari.events(on_connected):
+                received.append(event)
+                if len(received) == 8:
+                    # Asterisk dies: WebSocket closed and the port refuses for a while.
+                    await server.stop()
+                    await asyncio.sleep(0.5)
+                    await server.start(server.port)
+                if len(received) == 16:
+                    return
+
+        await asyncio.wait_for(consume(), 10)
+    assert connected == [1, 2]
+    assert [e.type for e in received[:8]] == [e.type for e in received[8:]]
+    assert any(isinstance(e, StasisStart) for e in received)
+    ws_requests = [r for r in server.requests if r[1] == "/events"]
+    assert ws_requests[-1][2] == {"app": "faxcore", "subscribeAll": "false"}

@@ -1,0 +1,62 @@
+"""Routing decisions of the Stasis app that need no Asterisk: called numbers, own channels."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from faxcore.ari.client import AriClient
+from faxcore.ari.events import StasisStart, parse_event
+from faxcore.calls.app import StasisApp, called_number, calling_line
+from faxcore.calls.calllog import CallLog
+from faxcore.storage.db import Database
+
+CAPTURE = Path(__file__).parents[1] / "ari" / "captures" / "asterisk-22.10-events.jsonl"
+
+
+def start_event(**changes: object) -> StasisStart:
+    line = next(line for line in CAPTURE.read_text().splitlines() if '"StasisStart"' in line)
+    data = json.loads(line)
+    data.update(changes)
+    event = parse_event(data)
+    assert isinstance(event, StasisStart)
+    return event
+
+
+def test_called_number_follows_the_dialplan_contract() -> None:
+    assert called_number(start_event(args=["inbound", "+33123456789"])) == "+33123456789"
+    assert called_number(start_event(args=["from-line", "+33100000001", "0123456789"])) == (
+        "0123456789")
+    # Unknown arguments: the dialplan extension (+33100000001 in the capture).
+    assert called_number(start_event(args=["other"])) == "+33100000001"
+
+
+def test_calling_line_is_the_authenticated_line_of_from_line_calls_only() -> None:
+    assert calling_line(start_event(args=["from-line", "+33100000001", "8500"])) == (
+        "+33100000001")
+    assert calling_line(start_event(args=["inbound", "+33123456789"])) == ""
+
+
+async def test_channels_without_stasis_arguments_are_not_taken_as_calls(
+        database: Database) -> None:
+    app = StasisApp(AriClient("http://127.0.0.1:9", "u", "p", "faxcore"), CallLog(database))
+    before = len(asyncio.all_tasks())
+    async with asyncio.TaskGroup() as tg:
+        app.dispatch(start_event(args=[]), tg)
+        assert app.calls == {}
+        assert len(asyncio.all_tasks()) == before  # no call task started
+
+
+async def test_a_call_to_an_unknown_number_is_logged_even_when_asterisk_is_gone(
+        database: Database) -> None:
+    calllog = CallLog(database)
+    async with AriClient("http://127.0.0.1:9", "u", "p", "faxcore", timeout=2) as ari:
+        app = StasisApp(ari, calllog)
+        async with asyncio.TaskGroup() as tg:
+            app.dispatch(start_event(args=["inbound", "+33999999999"]), tg)
+            assert list(app.calls) == ["1795402054.1"]
+        assert app.calls == {}  # the call task ended and let go of the call
+    (entry,) = await calllog.entries()
+    assert (entry.channel_id, entry.called, entry.cause) == ("1795402054.1", "+33999999999", 1)
+    assert entry.caller == "0612345678" and entry.ended_at is not None

@@ -1,0 +1,60 @@
+"""``faxcore fax send|jobs|cancel``: queue, list and cancel send jobs; refusals exit 1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from faxcore.cli import main
+from faxcore.config import FaxcoreConfig
+from faxcore.lines.service import LineService
+from faxcore.storage.db import Database
+from faxcore.storage.migrate import upgrade
+
+LINE = "+33100000001"
+
+
+async def _line(config: FaxcoreConfig) -> None:
+    await upgrade(config.database_url)
+    async with Database(config.database_url) as db:
+        await LineService(db).add(LINE, sip_password="Secret-123")
+
+
+def test_send_jobs_cancel(config: FaxcoreConfig, tmp_path: Path) -> None:
+    asyncio.run(_line(config))
+    doc = tmp_path / "note.txt"
+    doc.write_text("hello fax\n")
+    env = {"FAXCORE_DATA_DIR": str(config.data_dir)}
+    runner = CliRunner()
+    sent = runner.invoke(main, ["fax", "send", "--from", LINE, "--to", "+33987654321",
+                                "--to", "+33987654322", str(doc), "--quality", "normal",
+                                "--at", "2030-01-02 03:04", "--json"], env=env)
+    assert sent.exit_code == 0, sent.output
+    jobs = json.loads(sent.output)["jobs"]
+    assert [j["to"] for j in jobs] == ["+33987654321", "+33987654322"]
+    expected = datetime(2030, 1, 2, 3, 4).astimezone()
+    assert datetime.fromisoformat(jobs[0]["not_before"]) == expected
+
+    listed = runner.invoke(main, ["fax", "jobs", "--line", LINE], env=env)
+    assert listed.exit_code == 0 and listed.output.count("queued") == 2
+
+    cancelled = runner.invoke(main, ["fax", "cancel", str(jobs[0]["id"])], env=env)
+    assert cancelled.exit_code == 0 and "cancelled" in cancelled.output
+    again = runner.invoke(main, ["fax", "cancel", str(jobs[0]["id"])], env=env)
+    assert again.exit_code == 1 and "already cancelled" in again.output
+
+
+def test_send_refusal_is_one_clear_line(config: FaxcoreConfig, tmp_path: Path) -> None:
+    asyncio.run(_line(config))
+    env = {"FAXCORE_DATA_DIR": str(config.data_dir)}
+    result = CliRunner().invoke(main, ["fax", "send", "--from", LINE, "--to", "12345",
+                                       str(tmp_path / "none.pdf")], env=env)
+    assert result.exit_code == 1
+    assert "international format" in result.output
+    bad_at = CliRunner().invoke(main, ["fax", "send", "--from", LINE, "--to", "+33987654321",
+                                       "--at", "tomorrow", str(tmp_path / "x")], env=env)
+    assert bad_at.exit_code == 1 and "YYYY-MM-DD HH:MM" in bad_at.output

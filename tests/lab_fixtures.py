@@ -1,0 +1,113 @@
+"""pytest plugin: the real Asterisk lab (PBX + ATA in the sid chroot) for tests.
+
+Registered in ``tests/conftest.py`` with ``pytest_plugins``. The lab runs on
+its own ports and its own chroot copy (``/var/cache/faxcore/lab-tests``) so a
+developer's ``faxcore lab up`` (default ports, default cache) keeps running
+while the suite does. The chroot is copied from the default cache when that
+one is built (seconds) and built with debootstrap otherwise (about a minute).
+Fixtures are synchronous (``asyncio.run``): the lab keeps no event-loop state,
+so any test, async or not, can use them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from faxcore.config import FaxcoreConfig, load_config
+from faxcore.lab.chroot import LabChroot
+from faxcore.lab.lab import Lab
+from faxcore.lines.service import LineService
+from faxcore.storage.db import Database
+from faxcore.storage.migrate import upgrade
+
+# FAXCORE_TEST_LAB_SLOT (0-4) gives a test run its own chroot copy and ports,
+# so several checkouts on one host can run lab tests at the same time.
+LAB_SLOT = int(os.environ.get("FAXCORE_TEST_LAB_SLOT", "0"))
+TEST_CACHE_DIR = "/var/cache/faxcore/lab-tests" + (f"-{LAB_SLOT}" if LAB_SLOT else "")
+SHARED_CACHE_DIR = "/var/cache/faxcore/lab"
+LAB_LINE = "+33972100001"
+LAB_LINE_SIP_PASSWORD = "Lab-line-42x"
+LAB_ARI_PORT = 28088 + 10 * LAB_SLOT
+LAB_PORTS = {
+    "FAXCORE_LAB_PBX_SIP_PORT": str(25060 + 1000 * LAB_SLOT),
+    "FAXCORE_LAB_ATA_SIP_PORT": str(25070 + 1000 * LAB_SLOT),
+    "FAXCORE_LAB_ARI_PORT": str(LAB_ARI_PORT),
+    "FAXCORE_LAB_ATA_ARI_PORT": str(LAB_ARI_PORT + 1),
+}
+
+
+def lab_environ(data_dir: Path) -> dict[str, str]:
+    """Environment of a test lab configuration rooted at ``data_dir``."""
+    return {"FAXCORE_DATA_DIR": str(data_dir), "FAXCORE_LAB_CACHE_DIR": TEST_CACHE_DIR,
+            **LAB_PORTS, "FAXCORE_ASTERISK_ARI_URL": f"http://127.0.0.1:{LAB_ARI_PORT}"}
+
+
+def seed_chroot(config: FaxcoreConfig) -> None:
+    """Copy the default cache's chroot into the test cache (no debootstrap when one exists)."""
+    mine = LabChroot(config)
+    if mine.built:
+        return
+    shared = LabChroot(replace(config, lab=replace(config.lab, cache_dir=SHARED_CACHE_DIR)))
+    if not shared.built or shared.mounts():
+        return  # Lab.up() builds it with debootstrap
+    mine.path.parent.mkdir(parents=True, exist_ok=True)
+    work = mine.path.with_name(mine.path.name + ".copy")
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        subprocess.run(["cp", "-a", "--one-file-system", str(shared.path), str(work)],
+                       check=True, capture_output=True, timeout=300)
+        for inside in ("etc/faxcore-lab", "var/lib/faxcore-lab", "run/faxcore-lab"):
+            shutil.rmtree(work / inside, ignore_errors=True)
+        work.rename(mine.path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def require_root() -> None:
+    """The lab needs chroot and mount: skip (with the reason) when not root."""
+    if os.geteuid() != 0:
+        pytest.skip("the Asterisk lab needs root (chroot, mount)")
+
+
+@pytest.fixture(scope="session")
+def lab_config(tmp_path_factory: pytest.TempPathFactory) -> FaxcoreConfig:
+    """A configuration for the test lab: SQLite in a temp data dir, lab ports 25060/25070/28088."""
+    require_root()
+    config = load_config(environ=lab_environ(tmp_path_factory.mktemp("lab") / "data"))
+    asyncio.run(upgrade(config.database_url))
+    return config
+
+
+async def _add_line(config: FaxcoreConfig, number: str, password: str) -> None:
+    async with Database(config.database_url) as db:
+        await LineService(db).add(number, password)
+
+
+@pytest.fixture(scope="session")
+def lab(lab_config: FaxcoreConfig) -> Iterator[Lab]:
+    """The running lab with the ATA registered as ``LAB_LINE`` (made with the line service)."""
+    Path(TEST_CACHE_DIR).mkdir(parents=True, exist_ok=True)
+    with (Path(TEST_CACHE_DIR) / ".session.lock").open("w") as lock:
+        # One test lab at a time on this host (same chroot, same ports): a
+        # second pytest run waits here for the first one to finish.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        the_lab = Lab(lab_config)
+        # We hold the lock, so anything still running in the tests' chroot is
+        # left over from an interrupted run: down() stops it and unmounts.
+        asyncio.run(the_lab.down())
+        seed_chroot(lab_config)
+        asyncio.run(_add_line(lab_config, LAB_LINE, LAB_LINE_SIP_PASSWORD))
+        try:
+            asyncio.run(the_lab.up(line=LAB_LINE))
+            yield the_lab
+        finally:
+            asyncio.run(the_lab.down())

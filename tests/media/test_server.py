@@ -1,0 +1,62 @@
+"""The AudioSocket server over real loopback TCP."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from faxcore.media.audiosocket import Audio, AudioSocketParser, Dtmf, Hangup, Identify, audio_frame
+from faxcore.media.server import AudioSocketServer
+
+
+class EchoInverted:
+    """Sends back each frame with every byte inverted; records what it saw."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.digits: list[str] = []
+        self.closed: str | None = None
+
+    def on_audio(self, samples: bytes) -> bytes:
+        self.frames += 1
+        return bytes(b ^ 0xFF for b in samples)
+
+    def on_dtmf(self, digit: str) -> None:
+        self.digits.append(digit)
+
+    def on_closed(self, reason: str) -> None:
+        self.closed = reason
+
+
+async def test_each_audio_frame_gets_its_reply_and_hangup_closes_the_endpoint() -> None:
+    endpoint = EchoInverted()
+    async with AudioSocketServer() as server, server.expect(endpoint) as call_id:
+        host, port = server.address
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(bytes(Identify(call_id)) + bytes(Dtmf("5")))
+        parser = AudioSocketParser()
+        replies = []
+        for i in range(5):
+            writer.write(audio_frame(bytes([i]) * 320))
+            await writer.drain()
+            while not replies or len(replies) <= i:
+                replies += parser.feed(await reader.read(4096))
+        writer.write(bytes(Hangup()))
+        await writer.drain()
+        await asyncio.wait_for(server.wait_done(call_id), 5)
+        writer.close()
+    assert replies == [Audio(bytes([i ^ 0xFF]) * 320) for i in range(5)]
+    assert endpoint.frames == 5
+    assert endpoint.digits == ["5"]
+    assert endpoint.closed == "hangup"
+
+
+async def test_a_connection_with_an_unknown_uuid_is_closed() -> None:
+    endpoint = EchoInverted()
+    async with AudioSocketServer() as server, server.expect(endpoint):
+        reader, writer = await asyncio.open_connection(*server.address)
+        writer.write(bytes(Identify(uuid.uuid4())) + audio_frame(b"\x00" * 320))
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 5) == b""
+        writer.close()
+    assert endpoint.frames == 0

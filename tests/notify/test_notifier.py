@@ -1,0 +1,277 @@
+"""The notifier against a real SMTP server: attachments, formats, retries, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydub import AudioSegment
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from faxcore.config import FaxcoreConfig
+from faxcore.events import EventKind, emit
+from faxcore.lines.service import LineService
+from faxcore.notify.addresses import NotifyService
+from faxcore.notify.notifier import FAILED, PENDING, SENT, Notifier
+from faxcore.notify.wiring import notifier_for
+from faxcore.storage.db import Database
+from faxcore.storage.models import Notification
+from faxcore.voicemail.store import VoicemailStore
+from tests.notify.conftest import LINE, SmtpServer, notify_config, write_pdf, write_wav
+
+
+@asynccontextmanager
+async def notifier_running(notifier: Notifier) -> AsyncIterator[None]:
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(notifier.run([notifier.run_outbox]))
+        try:
+            yield
+        finally:
+            task.cancel()
+
+
+async def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.05)
+
+
+async def emit_one(db: Database, kind: EventKind, data: dict[str, Any]) -> str:
+    async with db.session() as session:
+        return await emit(session, line=LINE, kind=kind, data=data)
+
+
+async def states(db: Database) -> list[Notification]:
+    async with db.session(read_only=True) as session:
+        return list(await session.scalars(select(Notification).order_by(Notification.id)))
+
+
+def attachments(message: EmailMessage) -> list[EmailMessage]:
+    return list(message.iter_attachments())  # type: ignore[arg-type]
+
+
+async def test_received_fax_mails_each_address_with_the_pdf(
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig,
+        tmp_path: Path) -> None:
+    config = notify_config(config, smtp_server)
+    await LineService(database).set(line, mail_from="fax@client.fr",
+                                    mail_from_name="Cabinet Dupont")
+    pdf = write_pdf(tmp_path / "fax.pdf", 3)
+    event_id = await emit_one(database, EventKind.FAX_RECEIVED,
+                              {"fax_id": 5, "pages": 3, "pdf_path": str(pdf),
+                               "caller": "+33987654321"})
+    async with notifier_running(Notifier(database, config.smtp, config.notify)):
+        await wait_for(lambda: _all_state(database, SENT))
+    mails = smtp_server.mailbox.snapshot()
+    assert sorted(m["To"] for m in mails) == ["alice@example.com", "bob@example.com"]
+    for mail in mails:
+        assert mail["Subject"] == "Fax reçu de +33987654321 (3 pages)"
+        assert mail["From"] == "Cabinet Dupont <fax@client.fr>"
+        assert event_id in mail["Message-ID"]
+        assert not any(p.get_content_type() == "text/html" for p in mail.walk())
+        (pdf_part,) = attachments(mail)
+        assert pdf_part.get_filename() == "fax-5.pdf"
+        assert len(PdfReader(io.BytesIO(pdf_part.get_content())).pages) == 3
+
+
+async def _count(server: SmtpServer, expected: int) -> bool:
+    return len(server.mailbox.snapshot()) >= expected
+
+
+async def test_html_english_line_gets_html_with_text_alternative(
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig) -> None:
+    config = notify_config(config, smtp_server)
+    await LineService(database).set(line, mail_format="html", language="en")
+    await emit_one(database, EventKind.FAX_SEND_FAILED,
+                   {"job_id": 9, "to": "+3311<b>", "reason": "busy", "attempts": 3,
+                    "report_to": "sender@example.org"})
+    async with notifier_running(Notifier(database, config.smtp, config.notify)):
+        await wait_for(lambda: _count(smtp_server, 1))
+    (mail,) = smtp_server.mailbox.snapshot()
+    assert mail["To"] == "sender@example.org"
+    assert mail["Subject"] == "Fax to +3311<b> failed"
+    assert mail["From"] == "Faxcore <fax@example.net>"
+    html = mail.get_body(("html",))
+    text = mail.get_body(("plain",))
+    assert html is not None and text is not None
+    assert "+3311&lt;b&gt;" in html.get_content() and "Attempts: 3" in html.get_content()
+    assert "Reason: busy" in text.get_content()
+
+
+@pytest.mark.parametrize("audio_format", ["mp3", "ogg"])
+async def test_voicemail_audio_in_the_line_format_with_its_duration_then_purged(
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig,
+        tmp_path: Path, audio_format: str) -> None:
+    """keep_voicemail=no: once every address has it, the mailbox no longer holds it (V8)."""
+    config = notify_config(config, smtp_server)
+    await LineService(database).set(line, audio_format=audio_format, keep_voicemail="no")
+    store = VoicemailStore(database, config)
+    line_id = await store.line_id(line)
+    wav = write_wav(tmp_path / "msg.wav", 3.0)
+    message = await store.save_message(line_id, "+33611223344", wav.read_bytes(), urgent=True)
+    async with notifier_running(notifier_for(config, database)):
+        await wait_for(lambda: _count(smtp_server, 2))
+        await wait_for(lambda: _gone(Path(message.path)))
+    assert await store.list(line) == []
+    for mail in smtp_server.mailbox.snapshot():
+        assert mail["Subject"] == "[Urgent] Nouveau message vocal de +33611223344 (0:03)"
+        (audio,) = attachments(mail)
+        assert audio.get_filename() == f"message-{message.id}.{audio_format}"
+        decoded = AudioSegment.from_file(io.BytesIO(audio.get_content()), format=audio_format)
+        assert abs(decoded.duration_seconds - 3.0) < 0.15
+
+
+async def _gone(path: Path) -> bool:
+    return not path.exists()
+
+
+async def test_kept_voicemail_stays_on_disk(
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig,
+        tmp_path: Path) -> None:
+    config = notify_config(config, smtp_server)
+    wav = write_wav(tmp_path / "keep.wav", 1.0)
+    await emit_one(database, EventKind.VOICEMAIL_MESSAGE,
+                   {"message_id": 1, "duration_s": 1.0, "audio_path": str(wav)})
+    async with notifier_running(Notifier(database, config.smtp, config.notify)):
+        await wait_for(lambda: _count(smtp_server, 2))
+    (audio,) = attachments(smtp_server.mailbox.snapshot()[0])
+    assert audio.get_content_type() == "audio/wav"
+    assert wav.exists()
+
+
+async def test_oversized_attachment_is_replaced_by_a_notice(
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig,
+        tmp_path: Path) -> None:
+    config = notify_config(config, smtp_server, max_attachment_mb=0.0001)
+    pdf = write_pdf(tmp_path / "big.pdf", 2)
+    await emit_one(database, EventKind.FAX_RECEIVED,
+                   {"fax_id": 6, "pages": 2, "pdf_path": str(pdf)})
+    async with notifier_running(Notifier(database, config.smtp, config.notify)):
+        await wait_for(lambda: _count(smtp_server, 2))
+    mail = smtp_server.mailbox.snapshot()[0]
+    assert attachments(mail) == []
+    body = mail.get_body(("plain",))
+    assert body is not None
+    assert "La pièce jointe fax-6.pdf" in body.get_content()
+    assert "dépasse la taille maximale" in body.get_content()
+
+
+async def test_preferences_choose_who_hears_of_a_plain_voicemail(
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig,
+        tmp_path: Path) -> None:
+    config = notify_config(config, smtp_server)
+    notify = NotifyService(database)
+    await notify.add(line, "alice@example.com", "voicemail_urgent")
+    await notify.add(line, "bob@example.com", "fax")
+    await notify.add(line, "carol@example.com", "voicemail")
+    wav = write_wav(tmp_path / "m.wav", 0.5)
+    await emit_one(database, EventKind.VOICEMAIL_MESSAGE,
+                   {"message_id": 2, "duration_s": 0.5, "audio_path": str(wav)})
+    async with notifier_running(Notifier(database, config.smtp, config.notify)):
+        await wait_for(lambda: _count(smtp_server, 1))
+        await asyncio.sleep(0.5)
+    assert [m["To"] for m in smtp_server.mailbox.snapshot()] == ["carol@example.com"]
+
+
+@pytest.mark.slow
+async def test_smtp_down_then_refusing_then_back_delivers_each_mail_once(
+        database: Database, line: str, config: FaxcoreConfig, tmp_path: Path) -> None:
+    server = SmtpServer()  # not started: connections are refused
+    config = notify_config(config, server)
+    pdf = write_pdf(tmp_path / "f.pdf", 1)
+    ids = [await emit_one(database, EventKind.FAX_RECEIVED,
+                          {"fax_id": n, "pages": 1, "pdf_path": str(pdf)}) for n in range(5)]
+    # Two notifiers on one database, as `faxcore serve` and `faxcore notifier` may be.
+    first = Notifier(database, config.smtp, config.notify)
+    second = Notifier(database, config.smtp, config.notify)
+    try:
+        async with notifier_running(first), notifier_running(second):
+            await wait_for(lambda: _all_retried(database, 10, "Connect call failed"))
+            server.mailbox.refuse = True
+            server.start()
+            await wait_for(lambda: _all_retried(database, 10, "451"))
+            assert {n.state for n in await states(database)} == {PENDING}
+            assert server.mailbox.refused >= 10 and server.mailbox.snapshot() == []
+            server.mailbox.refuse = False
+            await wait_for(lambda: _all_state(database, SENT))
+            await asyncio.sleep(0.5)  # anything doubled would arrive now
+    finally:
+        server.stop()
+    received = Counter((m["Message-ID"], m["To"]) for m in server.mailbox.snapshot())
+    assert len(received) == 10 and set(received.values()) == {1}
+    assert {mid.split(".")[0].strip("<") for mid, _ in received} == set(ids)
+
+
+async def _all_retried(db: Database, count: int, error: str) -> bool:
+    rows = await states(db)
+    return len(rows) == count and all(n.attempts >= 2 and error in n.last_error for n in rows)
+
+
+async def _all_state(db: Database, state: str) -> bool:
+    rows = await states(db)
+    return bool(rows) and all(n.state == state for n in rows)
+
+
+async def test_last_attempt_marks_the_mail_failed(
+        database: Database, line: str, config: FaxcoreConfig) -> None:
+    server = SmtpServer()  # never started
+    config = notify_config(config, server, max_attempts=2)
+    await emit_one(database, EventKind.FAX_FAILED, {"reason": "no carrier"})
+    async with notifier_running(Notifier(database, config.smtp, config.notify)):
+        await wait_for(lambda: _all_state(database, FAILED))
+    rows = await states(database)
+    assert [n.attempts for n in rows] == [2, 2]
+    assert all("127.0.0.1" in n.last_error for n in rows)
+
+
+async def test_same_event_ingested_twice_queues_one_mail_per_address(
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig) -> None:
+    from faxcore.events.outbox import Event
+    from faxcore.storage.models import utcnow
+
+    config = notify_config(config, smtp_server)
+    notifier = Notifier(database, config.smtp, config.notify)
+    event = Event(id="9f0d1c1e-4b44-4f4e-8a53-2a4c1f8c0c11", kind=EventKind.FAX_FAILED,
+                  time=utcnow(), line=LINE, data={"reason": "r"})
+    assert await notifier.ingest(event) == 2
+    assert await notifier.ingest(event) == 0
+    assert len(await states(database)) == 2
+
+
+async def test_notifier_fed_from_mqtt_mails_once_even_with_the_outbox_too(
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig) -> None:
+    import uuid
+
+    from faxcore.events.relay import BrokerAddress, OutboxRelay
+    from tests.events.conftest import SYSTEM_BROKER
+
+    config = notify_config(config, smtp_server)
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    broker = BrokerAddress.parse(SYSTEM_BROKER)
+    from_bus = Notifier(database, config.smtp, config.notify)
+    from_outbox = Notifier(database, config.smtp, config.notify)
+    relay = OutboxRelay(database, broker, prefix, poll_interval=0.05)
+
+    async def bus() -> None:
+        await from_bus.consume_mqtt(broker, prefix, f"{prefix}-notifier")
+
+    async with asyncio.TaskGroup() as tg:
+        tasks = [tg.create_task(relay.run()), tg.create_task(from_bus.run([bus]))]
+        await asyncio.sleep(0.5)  # subscribed
+        await emit_one(database, EventKind.FAX_FAILED, {"reason": "no carrier"})
+        await wait_for(lambda: _count(smtp_server, 2))
+        tasks.append(tg.create_task(from_outbox.run([from_outbox.run_outbox])))
+        await asyncio.sleep(0.5)
+        for task in tasks:
+            task.cancel()
+    mails = smtp_server.mailbox.snapshot()
+    assert sorted(m["To"] for m in mails) == ["alice@example.com", "bob@example.com"]
+    assert mails[0]["Subject"] == "Échec de réception d’un fax de numéro masqué"

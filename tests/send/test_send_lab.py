@@ -1,0 +1,160 @@
+"""Sending faxes through the real lab: ``faxcore serve`` dials the ATA's line and sends.
+
+The ATA (a second Asterisk with res_fax_spandsp) is the recipient's fax
+machine: it receives in T.38, answers busy, or never answers, as set with
+``Ata.receive_fax``. Retries are shortened by configuration (S4 spacing of
+seconds instead of minutes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from faxcore.config import FaxcoreConfig
+from faxcore.documents import Quality
+from faxcore.lab.ata import Ata
+from faxcore.lab.lab import Lab
+from faxcore.lines.service import LineService
+from faxcore.send import JobView, SendRequest
+from faxcore.send import wiring as send_wiring
+from faxcore.send.queue import OPEN_STATES
+from faxcore.storage.db import Database
+from faxcore.storage.models import utcnow
+from tests.calls.test_serve_lab import serve_process, serving, wait_for
+from tests.lab_fixtures import LAB_LINE
+from tests.reception.test_reception_lab import assert_same_pages
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+FAST = {"retry_initial": 2.0, "retry_max": 8.0, "poll_interval": 0.2, "lease": 6.0,
+        "ring_timeout": 4}
+
+
+@pytest.fixture
+async def sender(lab: Lab, lab_config: FaxcoreConfig) -> AsyncIterator[FaxcoreConfig]:
+    """The lab line in fax mode, the send timings shortened; open jobs cancelled after.
+
+    The lab's database is shared by the session: a job left queued by a
+    failed test would be dialled by the next test's ``faxcore serve``.
+    """
+    async with Database(lab_config.database_url) as db:
+        await LineService(db).set(LAB_LINE, mode="fax", station_id="FAXCORE SENDER")
+    yield replace(lab_config, send=replace(lab_config.send, **FAST))  # type: ignore[arg-type]
+    async with Database(lab_config.database_url) as db:
+        queue = send_wiring.queue(lab_config, db)
+        for job in await queue.jobs(LAB_LINE):
+            if job.state in OPEN_STATES:
+                await queue.cancel(job.id)
+
+
+@pytest.fixture
+def two_pages(tmp_path: Path) -> Path:
+    """A one-page text, sent twice in one fax: two pages."""
+    path = tmp_path / "page.txt"
+    path.write_text("faxcore sends this page twice\n")
+    return path
+
+
+async def _submit(config: FaxcoreConfig, doc: Path, **kw: object) -> JobView:
+    async with Database(config.database_url) as db:
+        [job] = await send_wiring.service(config, db).submit(SendRequest(
+            line=LAB_LINE, to=[LAB_LINE], files=[doc, doc], quality=Quality.NORMAL,
+            **kw))  # type: ignore[arg-type]
+    return job
+
+
+async def _job(config: FaxcoreConfig, job_id: int) -> JobView:
+    async with Database(config.database_url) as db:
+        return await send_wiring.queue(config, db).job(job_id)
+
+
+async def _until(config: FaxcoreConfig, job_id: int, timeout: float, what: str,
+                 check: object) -> JobView:
+    async def done() -> bool:
+        return bool(check(await _job(config, job_id)))  # type: ignore[operator]
+    await wait_for(done, timeout, what)
+    return await _job(config, job_id)
+
+
+def _finished(job: JobView) -> bool:
+    return job.state in {"sent", "failed", "cancelled"}
+
+
+async def test_deferred_two_page_fax_reaches_the_ata_page_for_page(
+        sender: FaxcoreConfig, two_pages: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ata"
+    await Ata(sender).receive_fax(out, mode="t38", answer="on")
+    at = utcnow() + timedelta(seconds=30)
+    job = await _submit(sender, two_pages, not_before=at)
+    async with serving(sender):
+        await asyncio.sleep(5)
+        assert (await _job(sender, job.id)).attempts == 0  # S5: not dialled before its time
+        job = await _until(sender, job.id, 150, "the job to finish", _finished)
+    assert job.state == "sent", job.reason
+    [attempt] = job.history
+    assert attempt.started_at >= at
+    assert attempt.outcome == "sent" and attempt.pages == 2 and attempt.bit_rate
+    assert attempt.transport in {"t38", "audio"}
+    [received] = sorted(out.glob("rx-*.tif"))
+    assert_same_pages(received, Path(job_document(job, sender)))
+
+
+def job_document(job: JobView, config: FaxcoreConfig) -> str:
+    return str(send_wiring.spool_dir(config) / f"{job.batch}.tif")
+
+
+async def test_busy_first_then_answering_takes_two_attempts(
+        sender: FaxcoreConfig, two_pages: Path, tmp_path: Path) -> None:
+    ata = Ata(sender)
+    await ata.receive_fax(tmp_path / "ata", mode="t38", answer="busy")
+    job = await _submit(sender, two_pages)
+    async with serving(sender):
+        await _until(sender, job.id, 60, "a first failed attempt",
+                     lambda j: j.attempts == 1 and j.state == "queued")
+        await ata.receive_fax(tmp_path / "ata", mode="t38", answer="on")
+        job = await _until(sender, job.id, 150, "the job to finish", _finished)
+    assert job.state == "sent", job.reason
+    first, second = job.history
+    assert first.outcome == "failed" and first.q850_cause == 17 and "busy" in first.reason
+    assert second.outcome == "sent" and second.pages == 2
+
+
+async def test_never_answering_fails_after_max_attempts_spaced_by_the_policy(
+        sender: FaxcoreConfig, two_pages: Path, tmp_path: Path) -> None:
+    await Ata(sender).receive_fax(tmp_path / "ata", mode="t38", answer="noanswer")
+    job = await _submit(sender, two_pages)
+    try:
+        async with serving(sender):
+            job = await _until(sender, job.id, 120, "the job to fail", _finished)
+    finally:
+        await Ata(sender).receive_fax(tmp_path / "ata", mode="t38", answer="on")
+    assert job.state == "failed" and job.attempts == 3
+    assert "after 3 attempts" in job.reason
+    assert [a.outcome for a in job.history] == ["failed"] * 3
+    policy = send_wiring.policy(sender)
+    for n, (a, b) in enumerate(zip(job.history, job.history[1:], strict=False), start=1):
+        assert a.ended_at is not None and b.started_at - a.ended_at >= policy.delay(n)
+
+
+async def test_faxcore_killed_mid_send_is_interrupted_and_retried(
+        sender: FaxcoreConfig, two_pages: Path, tmp_path: Path) -> None:
+    await Ata(sender).receive_fax(tmp_path / "ata", mode="t38", answer="on")
+    job = await _submit(sender, two_pages)
+    settings = {"FAXCORE_SEND_LEASE": "6", "FAXCORE_SEND_RETRY_INITIAL": "2",
+                "FAXCORE_SEND_POLL_INTERVAL": "0.2"}
+    async with serve_process(sender, **settings) as first:
+        await _until(sender, job.id, 60, "the first attempt", lambda j: j.state == "sending")
+        await asyncio.sleep(4)  # the call is up, the fax under way
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        async with serve_process(sender, **settings):
+            job = await _until(sender, job.id, 180, "the job to finish", _finished)
+    assert job.state == "sent", job.reason
+    assert [a.outcome for a in job.history] == ["interrupted", "sent"]

@@ -1,0 +1,59 @@
+"""Submitting faxes: refusals leave nothing behind; one conversion for every number."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from faxcore.documents import Quality
+from faxcore.documents.tiff import read_tiff
+from faxcore.send import SendRefused, SendRequest, SendService
+from faxcore.storage.db import Database
+from faxcore.storage.models import SendJob, utcnow
+from tests.send.conftest import FAX_LINE, VOICEMAIL_LINE
+
+
+async def _count(db: Database) -> int:
+    async with db.session(read_only=True) as session:
+        return int(await session.scalar(select(func.count()).select_from(SendJob)) or 0)
+
+
+@pytest.mark.parametrize(("line", "to", "doc", "message"), [
+    ("+33199999999", ["+33987654321"], "letter", "line +33199999999 does not exist"),
+    (VOICEMAIL_LINE, ["+33987654321"], "letter", "answering-machine mode"),
+    (FAX_LINE, ["0123456789"], "letter", "international format"),
+    (FAX_LINE, ["+33987654321", "+33 12"], "letter", "8 to 15 digits"),
+    (FAX_LINE, [], "letter", "no recipient"),
+    (FAX_LINE, ["+33987654321"], "missing", "no such file"),
+    (FAX_LINE, ["+33987654321"], "garbage", "document refused"),
+])
+async def test_refused_at_once_and_nothing_queued(
+        lines: Database, tmp_path: Path, letter: Path, line: str, to: list[str], doc: str,
+        message: str) -> None:
+    garbage = tmp_path / "broken.pdf"
+    garbage.write_bytes(b"%PDF-1.4\n this is no PDF at all")
+    files = {"letter": letter, "missing": tmp_path / "nope.pdf", "garbage": garbage}[doc]
+    spool = tmp_path / "spool"
+    with pytest.raises(SendRefused, match=re.escape(message)):
+        await SendService(lines, spool).submit(SendRequest(line=line, to=to, files=[files]))
+    assert await _count(lines) == 0
+    assert not spool.exists() or not any(spool.iterdir())
+
+
+async def test_several_numbers_share_one_conversion(lines: Database, tmp_path: Path,
+                                                    letter: Path) -> None:
+    at = utcnow() + timedelta(hours=1)
+    jobs = await SendService(lines, tmp_path / "spool", max_attempts=5).submit(SendRequest(
+        line=FAX_LINE, to=["+33987654321", "0033 9 87 65 43 22", "+33987654321"],
+        files=[letter, letter], quality=Quality.PREMIUM, not_before=at))
+    assert [j.to for j in jobs] == ["+33987654321", "+33987654322"]
+    assert {j.state for j in jobs} == {"queued"} and {j.max_attempts for j in jobs} == {5}
+    assert all(j.next_attempt_at == at for j in jobs) and len({j.batch for j in jobs}) == 1
+    [tiff] = list((tmp_path / "spool").iterdir())
+    pages = read_tiff(tiff)
+    assert len(pages) == jobs[0].pages == 2
+    assert {round(p.y_dpi) for p in pages} == {391}

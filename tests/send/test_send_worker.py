@@ -1,0 +1,64 @@
+"""The send worker end to end over real spandsp: claimed jobs are transmitted and settled.
+
+The far end is a receiving ``FaxSession`` wired back to back in this process
+(``faxcore.fax.loopback``), real T.30 over T.38 without a call; the call
+path is covered by the lab tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from faxcore.documents.tiff import read_tiff
+from faxcore.fax.loopback import transfer
+from faxcore.fax.options import Direction, FaxSessionOptions, Transport
+from faxcore.fax.session import FaxSession
+from faxcore.send import AttemptResult, Claim, RetryPolicy, SendQueue, SendRequest, SendService
+from faxcore.send.outcome import attempt_result, transmit_options
+from faxcore.send.worker import SendWorker, Transmit
+from faxcore.storage.db import Database
+from tests.send.conftest import FAX_LINE
+
+
+def _loopback(received: Path) -> Transmit:
+    async def transmit(claim: Claim) -> AttemptResult:
+        def run() -> AttemptResult:
+            rx_options = FaxSessionOptions(direction=Direction.RECEIVE, transport=Transport.T38,
+                                           file=received / f"{claim.job_id}.tif",
+                                           local_ident="REMOTE CSI")
+            with (FaxSession(transmit_options(claim, Transport.T38), 0.0) as tx,
+                  FaxSession(rx_options, 0.0) as rx):
+                transfer(tx, rx)
+                assert tx.result is not None
+                return attempt_result(tx.result, Transport.T38)
+        return await asyncio.to_thread(run)
+    return transmit
+
+
+async def test_worker_sends_every_job_once_and_records_the_attempt(
+        lines: Database, tmp_path: Path, letter: Path) -> None:
+    received = tmp_path / "received"
+    received.mkdir()
+    jobs = await SendService(lines, tmp_path / "spool").submit(
+        SendRequest(line=FAX_LINE, to=["+33987654321", "+33987654322"], files=[letter, letter]))
+    queue = SendQueue(lines, RetryPolicy(), lease=30, max_concurrent=4, max_per_line=2)
+    worker = SendWorker(queue, _loopback(received), "w1", slots=2, poll_interval=0.05)
+    runner = asyncio.create_task(worker.run())
+    try:
+        async with asyncio.timeout(120):
+            while {j.state for j in await queue.jobs()} != {"sent"}:
+                await asyncio.sleep(0.1)
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+    sent_pages = read_tiff(tmp_path / "spool" / f"{jobs[0].batch}.tif")
+    for job in jobs:
+        view = await queue.job(job.id)
+        [attempt] = view.history
+        assert (attempt.outcome, attempt.transport, attempt.remote_csi) == (
+            "sent", "t38", "REMOTE CSI")
+        assert attempt.pages == 2 and attempt.bit_rate
+        got = read_tiff(received / f"{job.id}.tif")
+        assert len(got) == len(sent_pages) == 2
+        assert [(p.width, p.height) for p in got] == [(p.width, p.height) for p in sent_pages]

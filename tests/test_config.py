@@ -1,0 +1,130 @@
+"""Configuration: YAML file, FAXCORE_* overrides, refusals, defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from faxcore.config import FaxcoreConfig, load_config
+from faxcore.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "deploy" / "faxcore.example.yaml"
+
+
+def _keys(cls: Any, prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for f in dataclasses.fields(cls):
+        field_type = f.type if not isinstance(f.type, str) else None
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else None
+        if dataclasses.is_dataclass(default) or dataclasses.is_dataclass(field_type):
+            keys |= _keys(type(default), f"{prefix}{f.name}.")
+        else:
+            keys.add(prefix + f.name)
+    return keys
+
+
+def _yaml_keys(data: dict[str, Any], prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for key, value in data.items():
+        if isinstance(value, dict):
+            keys |= _yaml_keys(value, f"{prefix}{key}.")
+        else:
+            keys.add(prefix + key)
+    return keys
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "faxcore.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_need_nothing_running_sqlite_in_data_dir(tmp_path: Path) -> None:
+    config = load_config(environ={"FAXCORE_DATA_DIR": str(tmp_path)})
+    assert config.data_dir == tmp_path
+    assert config.database_url == f"sqlite:///{tmp_path / 'faxcore.db'}"
+    assert config.mqtt.url == ""
+    assert config.log_level == "INFO"
+
+
+def test_yaml_file_sets_values_and_keeps_other_defaults(tmp_path: Path) -> None:
+    path = _write(tmp_path, "log_level: DEBUG\ndatabase:\n  url: postgresql://u:p@h/db\n"
+                            "media:\n  audiosocket_port: '9092'\n")
+    config = load_config(path, environ={})
+    assert config.log_level == "DEBUG"
+    assert config.database_url == "postgresql://u:p@h/db"
+    assert config.media.audiosocket_port == 9092
+    assert config.asterisk.app == "faxcore"
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "database:\n  url: postgresql://u:p@h/db\n  echo: false\n")
+    config = load_config(path, environ={
+        "FAXCORE_DATABASE_URL": "sqlite:////x.db", "FAXCORE_DATABASE_ECHO": "yes",
+        "FAXCORE_ASTERISK_ARI_URL": "http://pbx:8088", "FAXCORE_DATA_DIR": "~/fx",
+    })
+    assert config.database_url == "sqlite:////x.db"
+    assert config.database.echo is True
+    assert config.asterisk.ari_url == "http://pbx:8088"
+    assert config.data_dir == Path("~/fx").expanduser()
+
+
+def test_faxcore_config_names_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "log_level: WARNING\n")
+    assert load_config(environ={"FAXCORE_CONFIG": str(path)}).log_level == "WARNING"
+
+
+def test_test_suite_variables_are_not_configuration(tmp_path: Path) -> None:
+    config = load_config(environ={"FAXCORE_DATA_DIR": str(tmp_path),
+                                  "FAXCORE_TEST_PG_URL": "postgresql://u@h/db"})
+    assert config.data_dir == tmp_path
+    assert config.database_url.startswith("sqlite:")
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "message"),
+    [
+        ("colour: blue\n", {}, "config: unknown key 'colour'"),
+        ("database:\n  uri: x\n", {}, "database: unknown key 'uri'"),
+        ("database: sqlite\n", {}, "database: expected a mapping, got 'sqlite'"),
+        ("media:\n  audiosocket_port: many\n", {},
+         "media.audiosocket_port: 'many' is not a valid int"),
+        ("database:\n  echo: maybe\n", {}, "database.echo: 'maybe' is not a valid bool"),
+        ("- a\n- b\n", {}, "top level must be a mapping"),
+        ("a: [\n", {}, "invalid YAML"),
+        ("", {"FAXCORE_COLOUR": "blue"}, "FAXCORE_COLOUR: no such configuration key"),
+        ("", {"FAXCORE_DATABASE_URI": "x"}, "FAXCORE_DATABASE_URI: no key 'uri' in section "
+                                            "'database'"),
+    ],
+)
+def test_bad_keys_and_values_are_config_errors(
+    tmp_path: Path, text: str, environ: dict[str, str], message: str
+) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ=environ)
+    assert message in str(info.value)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_config(tmp_path / "absent.yaml", environ={})
+
+
+def test_example_file_documents_every_key() -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    assert _yaml_keys(data) == _keys(FaxcoreConfig)
+    lines = EXAMPLE.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() and not line.lstrip().startswith("#") and not line.rstrip().endswith(":"):
+            # Each value has a comment among the lines just above it.
+            assert any(t.lstrip().startswith("#") for t in lines[max(0, i - 4):i]), line
+
+
+def test_example_file_holds_exactly_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    assert load_config(EXAMPLE, environ={}) == FaxcoreConfig()

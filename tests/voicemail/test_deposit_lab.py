@@ -1,0 +1,208 @@
+"""Message deposit against the real lab: the ATA calls a voicemail line (V1, V2).
+
+The ATA records what it hears with MixMonitor and plays the "message"; the
+greeting is found in its recording by its energy envelope (10 ms frames).
+"""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import math
+import os
+import wave
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from faxcore.cli import main
+from faxcore.config import FaxcoreConfig
+from faxcore.lab.ata import Ata
+from faxcore.lab.lab import Lab
+from faxcore.lab.state import lab_pbx_config
+from faxcore.lines.service import LineService
+from faxcore.storage.db import Database
+from faxcore.storage.models import LineMode, VoicemailFolder
+from faxcore.voicemail.store import MessageView, VoicemailStore
+from tests.calls.test_serve_lab import serving, wait_for
+from tests.lab_fixtures import LAB_LINE
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+RATE = 8000
+FRAME = 80  # 10 ms
+CALLER = "0612345678"
+PATTERN = "1011001110001011110010100110"  # 100 ms bursts: the personal greeting
+
+
+def write_wav(path: Path, samples: list[int]) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(array.array("h", samples).tobytes())
+    return path
+
+
+def tone(seconds: float, freq: float = 440.0) -> list[int]:
+    return [int(8000 * math.sin(2 * math.pi * freq * i / RATE))
+            for i in range(int(seconds * RATE))]
+
+
+def envelope(path: Path) -> list[float]:
+    """RMS per 10 ms frame."""
+    with wave.open(str(path)) as wav:
+        assert wav.getframerate() == RATE and wav.getsampwidth() == 2
+        data = array.array("h", wav.readframes(wav.getnframes()))
+        channels = wav.getnchannels()
+    mono = data[::channels]
+    return [math.sqrt(sum(s * s for s in mono[i:i + FRAME]) / FRAME)
+            for i in range(0, len(mono) - FRAME + 1, FRAME)]
+
+
+def best_correlation(signal: list[float], template: list[float]) -> float:
+    """Peak normalised cross-correlation of two envelopes (1.0: same shape)."""
+    def centred(xs: list[float]) -> list[float]:
+        mean = sum(xs) / len(xs)
+        return [x - mean for x in xs]
+    t = centred(template)
+    t_norm = math.sqrt(sum(x * x for x in t))
+    best = 0.0
+    for lag in range(len(signal) - len(t) + 1):
+        s = centred(signal[lag:lag + len(t)])
+        s_norm = math.sqrt(sum(x * x for x in s))
+        if s_norm:
+            best = max(best, sum(a * b for a, b in zip(s, t, strict=True)) / (s_norm * t_norm))
+    return best
+
+
+def sound_seconds(lab: Lab, name: str, lang: str = "fr") -> float:
+    """Length of a core sound (GSM: 33 bytes per 20 ms), following the chroot's symlinks."""
+    path = f"/usr/share/asterisk/sounds/{lang}/{name}.gsm"
+    host = lab.chroot.host_path(path)
+    for _ in range(10):
+        parts = Path(path).parts
+        for i in range(2, len(parts) + 1):
+            prefix = lab.chroot.host_path(str(Path(*parts[:i])))
+            if prefix.is_symlink():
+                target = os.readlink(prefix)
+                inside = target if target.startswith("/") else str(
+                    Path(*parts[:i - 1]) / target)
+                path = str(Path(inside, *parts[i:]))
+                break
+        else:
+            host = lab.chroot.host_path(path)
+            break
+    return host.stat().st_size / 33 * 0.02
+
+
+async def messages(config: FaxcoreConfig, folder: VoicemailFolder | None = None
+                   ) -> list[MessageView]:
+    async with Database(config.database_url) as db:
+        return await VoicemailStore(db, config).list(LAB_LINE, folder)
+
+
+async def set_mode(config: FaxcoreConfig, mode: LineMode) -> None:
+    async with Database(config.database_url) as db:
+        await LineService(db).set(LAB_LINE, mode=mode.value)
+
+
+async def cli(config: FaxcoreConfig, *args: str) -> str:
+    """``faxcore ARGS`` (the CLI runs its own event loop: in a thread)."""
+    return await asyncio.to_thread(_cli, config, *args)
+
+
+def _cli(config: FaxcoreConfig, *args: str) -> str:
+    vm = config.voicemail
+    env = {"FAXCORE_DATA_DIR": str(config.data_dir),
+           "FAXCORE_VOICEMAIL_MWI_SPOOL_DIR": vm.mwi_spool_dir,
+           "FAXCORE_VOICEMAIL_SOUNDS_DIR": vm.sounds_dir}
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def test_caller_hears_greetings_and_leaves_a_5_s_message_with_mwi(
+        lab: Lab, lab_config: FaxcoreConfig, tmp_path: Path) -> None:
+    await set_mode(lab_config, LineMode.VOICEMAIL)
+    try:
+        greeting = sound_seconds(lab, "vm-intro")
+        beep = sound_seconds(lab, "beep")
+        message = write_wav(tmp_path / "message.wav",
+                            [0] * int((greeting + beep + 0.3) * RATE) + tone(5.0))
+        heard = tmp_path / "heard.wav"
+        ata_log = lab.chroot.host_path("/var/log/faxcore-lab/ata/messages.log")
+        await lab.ata.rx("pjsip set logger on")
+        try:
+            async with serving(lab_config) as served:
+                await _clear(served)
+                offset = ata_log.stat().st_size
+                before = len(await messages(served))
+                outcome = await Ata(served).call(LAB_LINE, play=message, record=heard,
+                                                 seconds=0, caller_id=CALLER)
+                assert outcome.answered, outcome
+                await wait_for(lambda: _more(served, before), 10, "the message to be stored")
+                await wait_for(lambda: _mwi(ata_log, offset, "yes"), 15, "MWI on at the ATA")
+                kept = (await messages(served))[before]
+                assert kept.folder is VoicemailFolder.NEW
+                await cli(served, "vm", "delete", str(kept.id))
+                assert [m.id for m in await messages(served, VoicemailFolder.DELETED)] == [
+                    kept.id]
+                await cli(served, "vm", "restore", str(kept.id))
+                await _personal_greeting_heard(served, tmp_path)
+        finally:
+            await lab.ata.rx("pjsip set logger off")
+        kept = (await messages(served))[before]
+        assert 4.0 <= kept.duration_s <= 6.0, kept
+        assert kept.caller == CALLER and kept.folder is VoicemailFolder.OLD  # restored
+        assert Path(kept.path).stat().st_size == kept.size
+        env = envelope(heard)
+        loud = [i for i, rms in enumerate(env[:int((greeting + 1) * 100)]) if rms > 200]
+        assert loud, "the greeting was silent"
+        heard_for = (loud[-1] - loud[0]) / 100
+        assert greeting - 1.0 <= heard_for <= greeting + beep + 0.6, (heard_for, greeting)
+        listed = await cli(lab_config, "vm", "list", "--line", LAB_LINE, "--json")
+        assert f'"id": {kept.id}' in listed
+    finally:
+        await set_mode(lab_config, LineMode.FAX)
+
+
+async def _mwi(log: Path, offset: int, state: str) -> bool:
+    """The ATA's SIP log shows a message-summary NOTIFY saying ``state`` since ``offset``."""
+    with log.open("rb") as f:
+        f.seek(offset)
+        text = f.read().decode(errors="replace")
+    return f"Messages-Waiting: {state}" in text
+
+
+async def _clear(config: FaxcoreConfig) -> None:
+    """Earlier tests' messages purged, so the line starts with MWI off.
+
+    Through the lab's configuration, as serve runs it: the MWI markers follow.
+    """
+    async with Database(config.database_url) as db:
+        store = VoicemailStore(db, lab_pbx_config(config))
+        await store.purge([m.id for m in await store.list(LAB_LINE)])
+
+
+async def _more(config: FaxcoreConfig, before: int) -> bool:
+    return len(await messages(config)) > before
+
+
+async def _personal_greeting_heard(served: FaxcoreConfig, tmp_path: Path) -> None:
+    """The personal greeting uploaded through the CLI is what the next caller hears."""
+    samples: list[int] = []
+    for bit in PATTERN:
+        samples += tone(0.1, 660.0) if bit == "1" else [0] * 800
+    personal = write_wav(tmp_path / "personal.wav", samples)
+    await cli(served, "vm", "greeting", "set", "--line", LAB_LINE, "--kind", "personal",
+              str(personal))
+    await cli(served, "vm", "greeting", "use", "--line", LAB_LINE, "personal")
+    try:
+        heard = tmp_path / "heard-personal.wav"
+        outcome = await Ata(served).call(LAB_LINE, record=heard, seconds=5)
+        assert outcome.answered, outcome
+    finally:
+        await cli(served, "vm", "greeting", "use", "--line", LAB_LINE, "system")
+    assert best_correlation(envelope(heard), envelope(personal)) > 0.8
