@@ -21,7 +21,13 @@ from urllib.parse import quote
 import aiohttp
 
 from faxcore.ari.backoff import Backoff
-from faxcore.ari.errors import AriError, AriProtocolError, AriUnavailable, error_for_status
+from faxcore.ari.errors import (
+    AriBadRequest,
+    AriError,
+    AriProtocolError,
+    AriUnavailable,
+    error_for_status,
+)
 from faxcore.ari.events import Event, parse_message
 from faxcore.ari.models import Bridge, Channel, Playback, Recording
 
@@ -29,6 +35,10 @@ log = logging.getLogger(__name__)
 
 Params = Mapping[str, str | int | float | bool | None]
 OnConnected = Callable[[], Awaitable[None]]
+
+STASIS_ENTRY_WAIT = 5.0  # seconds a new channel may take to enter the app
+_STASIS_RETRY_SECONDS = 0.05
+_NOT_IN_STASIS = "not in stasis"
 
 
 def _q(value: str) -> str:
@@ -224,10 +234,27 @@ class AriClient:
         return Bridge.parse(await self._object("POST", "/bridges", {
             "type": bridge_type, "bridgeId": bridge_id, "name": name}))
 
-    async def add_channel(self, bridge_id: str, channel_id: str) -> None:
-        """Put a channel in a bridge."""
-        await self.request("POST", f"/bridges/{_q(bridge_id)}/addChannel",
-                           {"channel": channel_id})
+    async def add_channel(self, bridge_id: str, channel_id: str, *,
+                          stasis_wait: float = STASIS_ENTRY_WAIT) -> None:
+        """Put a channel in a bridge, waiting up to ``stasis_wait`` s for it to enter the app.
+
+        Asterisk answers ``externalMedia`` (and ``originate``) once the channel
+        exists, but the channel enters Stasis only when its dial completes
+        (AudioSocket: after the TCP connection). Under load that comes after
+        the reply, and ``addChannel`` is refused with 422 "not in Stasis".
+        """
+        path = f"/bridges/{_q(bridge_id)}/addChannel"
+        deadline = asyncio.get_running_loop().time() + stasis_wait
+        while True:
+            try:
+                await self.request("POST", path, {"channel": channel_id})
+                return
+            except AriBadRequest as exc:
+                if (_NOT_IN_STASIS not in exc.message.lower()
+                        or asyncio.get_running_loop().time() >= deadline):
+                    raise
+                log.debug("channel %s not yet in Stasis: retrying addChannel", channel_id)
+            await asyncio.sleep(_STASIS_RETRY_SECONDS)
 
     async def remove_channel(self, bridge_id: str, channel_id: str) -> None:
         """Take a channel out of a bridge."""

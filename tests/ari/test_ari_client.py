@@ -45,6 +45,8 @@ class AriServer:
         self.sockets: list[web.WebSocketResponse] = []
         self.events_to_send: list[str] = []
         self.site: web.TCPSite | None = None
+        # Channels that enter Stasis only after this many addChannel refusals.
+        self.late_channels: dict[str, int] = {}
 
     async def start(self, port: int = 0) -> None:
         await self.runner.setup()
@@ -74,6 +76,13 @@ class AriServer:
             async for _ in ws:
                 pass
             return ws
+        late = self.late_channels.get(request.query.get("channel", ""))
+        if path == "/bridges/br2/addChannel" and late is not None:
+            if late == 0:
+                return web.Response(status=204)
+            self.late_channels[request.query["channel"]] = late - 1
+            return web.json_response({"message": "Channel not in Stasis application"},
+                                     status=422)
         answers: dict[tuple[str, str], tuple[int, str]] = {
             ("GET", "/channels/nope"): (404, '{"message":"Channel not found"}'),
             ("POST", "/channels"): (500, '{"error":"Allocation failed"}'),
@@ -128,6 +137,24 @@ async def test_rest_errors_become_typed_errors_with_asterisks_message(server: Ar
     async with client(server.port, password="wrong") as ari:
         with pytest.raises(AriError, match=r"Authentication required \(HTTP 401\)"):
             await ari.list_channels()
+
+
+async def test_add_channel_waits_for_a_new_channel_to_enter_stasis(server: AriServer) -> None:
+    server.late_channels["media-1"] = 3  # externalMedia answered before its StasisStart
+    async with client(server.port) as ari:
+        await ari.add_channel("br2", "media-1")
+    tries = [r for r in server.requests if r[1] == "/bridges/br2/addChannel"]
+    assert len(tries) == 4
+
+
+async def test_add_channel_gives_up_on_a_channel_that_never_enters_stasis(
+        server: AriServer) -> None:
+    server.late_channels["gone-1"] = 1_000
+    async with client(server.port) as ari:
+        with pytest.raises(AriBadRequest, match="Channel not in Stasis application"):
+            await ari.add_channel("br2", "gone-1", stasis_wait=0.3)
+    tries = [r for r in server.requests if r[1] == "/bridges/br2/addChannel"]
+    assert 2 <= len(tries) < 100
 
 
 async def test_rest_calls_send_aris_parameters(server: AriServer) -> None:
