@@ -123,7 +123,8 @@ class FaxSession:
         return self._completed is not None
 
     @property
-    def _closed(self) -> bool:
+    def closed(self) -> bool:
+        """True once :meth:`close` freed the spandsp objects (no audio is taken any more)."""
         owner = self._channel if self._channel is not None else self._terminal
         return owner is None or owner.closed
 
@@ -141,7 +142,7 @@ class FaxSession:
     def hangup(self, now: float) -> None:
         """The call was cut: end the T.30 session now (phase E reports the status)."""
         self._now = now
-        if self._completed is None and not self._closed:
+        if self._completed is None and not self.closed:
             self._t30.terminate()
         self._ensure_completed(T30Error.CALLDROPPED)
 
@@ -310,7 +311,7 @@ class FaxSession:
         if self._completed is not None:
             return
         self._report_ident()
-        st = self._t30.statistics() if not self._closed else None
+        st = self._t30.statistics() if not self.closed else None
         if st is not None:
             pages = st.pages_tx if self.options.direction is Direction.SEND else st.pages_rx
             self._pages = max(self._pages, pages)

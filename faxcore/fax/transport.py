@@ -53,7 +53,8 @@ class FaxMediaEndpoint:
     def on_audio(self, samples: bytes) -> bytes:
         """Feed one received frame; answer with as many samples of the session's audio."""
         session = self.session
-        if session.done:
+        if session.done or session.closed:
+            # Frames still in flight after the fax ended (or its setup failed).
             return b""
         self.last_audio = self._clock()
         session.receive_audio(samples, self.last_audio)

@@ -133,6 +133,10 @@ class AudioSocketServer:
         except (MediaError, ConnectionError) as exc:
             reason = str(exc) or type(exc).__name__
             log.warning("AudioSocket %s closed: %s", call_id, reason)
+        except Exception as exc:
+            # A failing endpoint ends its own stream, never the server.
+            reason = f"endpoint error: {exc!r}"
+            log.exception("AudioSocket %s: endpoint failed", call_id)
         finally:
             if endpoint is not None:
                 endpoint.on_closed(reason)

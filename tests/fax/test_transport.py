@@ -39,3 +39,13 @@ async def test_audio_keeps_the_fax_going(tmp_path: Path) -> None:
         before = endpoint.last_audio
         assert len(endpoint.on_audio(bytes(320))) == 320  # 20 ms in, 20 ms out
         assert endpoint.last_audio >= before and not session.done
+
+
+def test_frames_arriving_after_the_session_is_freed_are_answered_with_nothing(
+        tmp_path: Path) -> None:
+    options = FaxSessionOptions(Direction.RECEIVE, Transport.AUDIO, tmp_path / "rx.tif",
+                                local_ident="+33972100001", max_duration=600.0)
+    with FaxSession(options, time.monotonic()) as session:
+        endpoint = FaxMediaEndpoint(session)
+    assert session.closed and not session.done  # its setup failed: freed before any result
+    assert endpoint.on_audio(bytes(320)) == b""

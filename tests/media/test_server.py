@@ -60,3 +60,28 @@ async def test_a_connection_with_an_unknown_uuid_is_closed() -> None:
         assert await asyncio.wait_for(reader.read(), 5) == b""
         writer.close()
     assert endpoint.frames == 0
+
+
+class FailsOnAudio(EchoInverted):
+    """An endpoint whose handler raises, as a fax session freed too early once did."""
+
+    def on_audio(self, samples: bytes) -> bytes:
+        raise RuntimeError("fax channel is closed")
+
+
+async def test_an_endpoint_that_raises_ends_its_stream_and_the_server_serves_on() -> None:
+    failing, healthy = FailsOnAudio(), EchoInverted()
+    async with (AudioSocketServer() as server, server.expect(failing) as bad_id,
+                server.expect(healthy) as good_id):
+        reader, writer = await asyncio.open_connection(*server.address)
+        writer.write(bytes(Identify(bad_id)) + audio_frame(b"\x01" * 320))
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 5) == b""
+        writer.close()
+        reader, writer = await asyncio.open_connection(*server.address)
+        writer.write(bytes(Identify(good_id)) + audio_frame(b"\x01" * 320))
+        await writer.drain()
+        reply = AudioSocketParser().feed(await asyncio.wait_for(reader.read(4096), 5))
+        writer.close()
+    assert failing.closed is not None and "fax channel is closed" in failing.closed
+    assert reply == [Audio(b"\xfe" * 320)]
