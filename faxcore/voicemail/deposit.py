@@ -25,6 +25,7 @@ from faxcore.ari.events import (
 from faxcore.calls.handlers import Call, Handler
 from faxcore.config import FaxcoreConfig
 from faxcore.fax.detect import watch_for_fax
+from faxcore.fax.transport import enable_t38_gateway
 from faxcore.media.server import AudioSocketServer
 from faxcore.storage.models import Line
 from faxcore.voicemail.audio import wav_duration_ms
@@ -47,6 +48,14 @@ class Deposit:
         self.config = config
         self.media = media
         self.fax_handler = fax_handler
+
+    async def before_answer(self, call: Call, line: Line) -> None:
+        """Let a T.38 caller's fax be met in T.38 (R6) as the fax line would.
+
+        Asterisk's gateway stays idle while the greeting plays; it takes a
+        T.38 re-INVITE or, once faxcore answers the fax, re-INVITEs the caller.
+        """
+        await enable_t38_gateway(call.ari, call.id)
 
     async def __call__(self, call: Call, line: Line) -> None:
         vm = self.config.voicemail

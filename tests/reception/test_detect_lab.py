@@ -26,8 +26,9 @@ async def set_mode(config: FaxcoreConfig, mode: LineMode) -> None:
         await LineService(db).set(LAB_LINE, mode=mode)
 
 
+@pytest.mark.parametrize("mode", ["g711", "t38"])
 async def test_voicemail_line_hearing_cng_during_the_greeting_receives_the_fax(
-        lab: Lab, lab_config: FaxcoreConfig, tmp_path: Path) -> None:
+        lab: Lab, lab_config: FaxcoreConfig, tmp_path: Path, mode: str) -> None:
     document = tmp_path / "one-page.tif"
     write_synthetic_document(document, 1)
     before = {f.id for f in await faxes(lab_config)}
@@ -38,7 +39,7 @@ async def test_voicemail_line_hearing_cng_during_the_greeting_receives_the_fax(
         config = replace(lab_config, voicemail=replace(lab_config.voicemail,
                                                        max_message_seconds=60))
         async with serving(config) as served:
-            outcome = await Ata(served).send_fax(LAB_LINE, document, mode="g711",
+            outcome = await Ata(served).send_fax(LAB_LINE, document, mode=mode,
                                                  station_id="ATA CNG", timeout=180)
     finally:
         await set_mode(lab_config, LineMode.FAX)
@@ -46,3 +47,5 @@ async def test_voicemail_line_hearing_cng_during_the_greeting_receives_the_fax(
     new = [f for f in await faxes(lab_config) if f.id not in before]
     assert len(new) == 1 and new[0].state is FaxState.RECEIVED and new[0].pages == 1, new
     assert new[0].remote_station_id == "ATA CNG"
+    # A T.38 caller is met in T.38 (Asterisk's gateway), as on a fax line.
+    assert new[0].transport == ("t38" if mode == "t38" else "audio")
