@@ -24,6 +24,8 @@ from faxcore.storage.models import Line
 TEMPLATE_DIRS = (REPO_ROOT / "asterisk-conf", REPO_ROOT / "dialplan")
 FROM_LINE_CONTEXT = "faxcore-from-line"
 DEFAULT_REALM = "faxcore"
+# The operator's own PJSIP trunks, included by pjsip.conf and never written by faxcore.
+TRUNKS_FILE = "pjsip_trunks.conf"
 
 # Modules a fax and voicemail PBX never needs (ASTERISK-LAB.md): not loading
 # them makes the start quieter and removes moving parts.
@@ -157,6 +159,7 @@ def render_pbx_config(config: FaxcoreConfig, lines: Sequence[Line]) -> dict[str,
         "app": config.asterisk.app,
         "inbound_context": config.asterisk.inbound_context,
         "from_line_context": FROM_LINE_CONTEXT,
+        "trunks_file": TRUNKS_FILE,
         "default_language": config.asterisk.default_language,
         "noload": NOLOAD_MODULES,
         **media_ports(sip_port),

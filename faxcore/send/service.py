@@ -67,10 +67,14 @@ def _files(files: Sequence[Path]) -> list[Path]:
 class SendService:
     """Turns a ``SendRequest`` into queued jobs; documents land in ``spool``."""
 
-    def __init__(self, db: Database, spool: Path, max_attempts: int = 3) -> None:
+    def __init__(self, db: Database, spool: Path, max_attempts: int = 3, *,
+                 has_trunk: bool = True) -> None:
         self.db = db
         self.spool = spool
         self.max_attempts = max_attempts
+        # Without an outbound trunk only faxcore lines can be reached: other
+        # numbers are refused at submit time rather than failing at dial time.
+        self.has_trunk = has_trunk
 
     async def _line(self, number: str) -> Line:
         try:
@@ -86,10 +90,22 @@ class SendService:
                 f"line {normal} is in answering-machine mode: fax sending is disabled (L4)")
         return line
 
+    async def _check_routes(self, numbers: list[str]) -> None:
+        if self.has_trunk:
+            return
+        async with self.db.session(read_only=True) as session:
+            known = set(await session.scalars(select(Line.number).where(Line.number.in_(numbers))))
+        unreachable = [n for n in numbers if n not in known]
+        if unreachable:
+            raise SendRefused(
+                f"no route to {', '.join(unreachable)}: not a faxcore line, and no outbound "
+                "trunk is configured (send.trunk_endpoint)")
+
     async def submit(self, request: SendRequest) -> list[JobView]:
         """Check, convert once, and queue one job per distinct number (in one transaction)."""
         line = await self._line(request.line)
         numbers = _numbers(request.to)
+        await self._check_routes(numbers)
         files = _files(request.files)
         now = utcnow()
         not_before = max(now, request.not_before) if request.not_before else now

@@ -29,7 +29,8 @@ def policy(config: FaxcoreConfig) -> RetryPolicy:
 
 def service(config: FaxcoreConfig, db: Database) -> SendService:
     """A ``SendService`` on ``db``."""
-    return SendService(db, spool_dir(config), config.send.max_attempts)
+    return SendService(db, spool_dir(config), config.send.max_attempts,
+                       has_trunk=bool(config.send.trunk_endpoint))
 
 
 def queue(config: FaxcoreConfig, db: Database) -> SendQueue:

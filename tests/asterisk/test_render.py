@@ -12,6 +12,7 @@ import pytest
 from faxcore.asterisk.errors import AsteriskConfigError
 from faxcore.asterisk.render import (
     FROM_LINE_CONTEXT,
+    TRUNKS_FILE,
     ari_password_crypt,
     render_pbx_config,
     write_files,
@@ -128,3 +129,14 @@ def test_write_files_reports_only_changed_files_and_leaves_no_temp(tmp_path: Pat
     assert write_files({"a.conf": "1\n", "b.conf": "3\n"}, tmp_path) == ["b.conf"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.conf", "b.conf"]
     assert (tmp_path / "b.conf").read_text() == "3\n"
+
+
+def test_operator_trunks_are_included_and_never_written(config: FaxcoreConfig,
+                                                        tmp_path: Path) -> None:
+    files = render_pbx_config(config, LINES)
+    assert files["pjsip.conf"].rstrip().endswith(f"#tryinclude {TRUNKS_FILE}")
+    assert TRUNKS_FILE not in files
+    own = tmp_path / TRUNKS_FILE
+    own.write_text("[mytrunk]\ntype=endpoint\n")
+    write_files(files, tmp_path)
+    assert own.read_text() == "[mytrunk]\ntype=endpoint\n"

@@ -30,6 +30,13 @@ def test_send_jobs_cancel(config: FaxcoreConfig, tmp_path: Path) -> None:
     doc.write_text("hello fax\n")
     env = {"FAXCORE_DATA_DIR": str(config.data_dir)}
     runner = CliRunner()
+    no_route = runner.invoke(main, ["fax", "send", "--from", LINE, "--to", "+33987654321",
+                                    str(doc)], env=env)
+    assert no_route.exit_code == 1
+    assert no_route.output.strip() == (
+        "faxcore: error: no route to +33987654321: not a faxcore line, and no outbound "
+        "trunk is configured (send.trunk_endpoint)")
+    env["FAXCORE_SEND_TRUNK_ENDPOINT"] = "PJSIP/{digits}@trunk"
     sent = runner.invoke(main, ["fax", "send", "--from", LINE, "--to", "+33987654321",
                                 "--to", "+33987654322", str(doc), "--quality", "normal",
                                 "--at", "2030-01-02 03:04", "--json"], env=env)

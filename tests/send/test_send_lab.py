@@ -9,6 +9,7 @@ seconds instead of minutes).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -17,10 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from faxcore.asterisk.render import TRUNKS_FILE
+from faxcore.asterisk.sync import reload_modules
 from faxcore.config import FaxcoreConfig
 from faxcore.documents import Quality
 from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
+from faxcore.lab.state import lab_pbx_config, read_state
 from faxcore.lines.service import LineService
 from faxcore.send import JobView, SendRequest
 from faxcore.send import wiring as send_wiring
@@ -62,10 +66,11 @@ def two_pages(tmp_path: Path) -> Path:
     return path
 
 
-async def _submit(config: FaxcoreConfig, doc: Path, **kw: object) -> JobView:
+async def _submit(config: FaxcoreConfig, doc: Path, to: str = LAB_LINE,
+                  **kw: object) -> JobView:
     async with Database(config.database_url) as db:
         [job] = await send_wiring.service(config, db).submit(SendRequest(
-            line=LAB_LINE, to=[LAB_LINE], files=[doc, doc], quality=Quality.NORMAL,
+            line=LAB_LINE, to=[to], files=[doc, doc], quality=Quality.NORMAL,
             **kw))  # type: ignore[arg-type]
     return job
 
@@ -158,3 +163,44 @@ async def test_faxcore_killed_mid_send_is_interrupted_and_retried(
             job = await _until(sender, job.id, 180, "the job to finish", _finished)
     assert job.state == "sent", job.reason
     assert [a.outcome for a in job.history] == ["interrupted", "sent"]
+
+
+@contextlib.asynccontextmanager
+async def operator_trunk(config: FaxcoreConfig, name: str) -> AsyncIterator[None]:
+    """A PJSIP trunk from the lab PBX to the ATA, written as an operator would.
+
+    The ATA takes any call from the PBX's address as its own (it is the
+    PSTN's far end here); the file is the operator's ``pjsip_trunks.conf``.
+    """
+    state = read_state(config)
+    assert state is not None
+    trunks = Path(state.pbx_config_dir) / TRUNKS_FILE
+    trunks.write_text(
+        f"[{name}]\ntype=aor\ncontact=sip:127.0.0.1:{state.ata_sip_port}\n\n"
+        f"[{name}]\ntype=endpoint\ncontext={config.asterisk.inbound_context}\n"
+        f"aors={name}\ndisallow=all\nallow=alaw,ulaw\nt38_udptl=yes\n"
+        "t38_udptl_ec=redundancy\ndirect_media=no\n")
+    pbx = lab_pbx_config(config)
+    try:
+        assert (await reload_modules(pbx, ["res_pjsip.so"]))[0] == ["res_pjsip.so"]
+        yield
+    finally:
+        trunks.unlink()
+        await reload_modules(pbx, ["res_pjsip.so"])
+
+
+async def test_a_number_that_is_no_line_goes_out_through_the_operators_trunk(
+        sender: FaxcoreConfig, two_pages: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pstn"
+    await Ata(sender).receive_fax(out, mode="t38", answer="on")
+    config = replace(sender, send=replace(sender.send,
+                                          trunk_endpoint="PJSIP/{digits}@lab-trunk"))
+    async with operator_trunk(config, "lab-trunk"):
+        job = await _submit(config, two_pages, to="+33100000042")
+        async with serving(config):
+            job = await _until(config, job.id, 150, "the job to finish", _finished)
+    assert job.state == "sent", job.reason
+    [attempt] = job.history
+    assert attempt.outcome == "sent" and attempt.pages == 2
+    [received] = sorted(out.glob("rx-*.tif"))
+    assert_same_pages(received, Path(job_document(job, config)))

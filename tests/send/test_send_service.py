@@ -44,6 +44,19 @@ async def test_refused_at_once_and_nothing_queued(
     assert not spool.exists() or not any(spool.iterdir())
 
 
+async def test_a_number_that_is_no_line_is_refused_when_no_trunk_is_configured(
+        lines: Database, tmp_path: Path, letter: Path) -> None:
+    spool = tmp_path / "spool"
+    service = SendService(lines, spool, has_trunk=False)
+    with pytest.raises(SendRefused, match=re.escape(
+            "no route to +33987654321: not a faxcore line, and no outbound trunk")):
+        await service.submit(SendRequest(line=FAX_LINE, to=[VOICEMAIL_LINE, "+33987654321"],
+                                         files=[letter]))
+    assert await _count(lines) == 0
+    [job] = await service.submit(SendRequest(line=FAX_LINE, to=[VOICEMAIL_LINE], files=[letter]))
+    assert job.to == VOICEMAIL_LINE  # faxcore lines need no trunk
+
+
 async def test_several_numbers_share_one_conversion(lines: Database, tmp_path: Path,
                                                     letter: Path) -> None:
     at = utcnow() + timedelta(hours=1)
