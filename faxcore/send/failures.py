@@ -116,6 +116,7 @@ class Local(enum.IntEnum):
     NO_ROUTE = 2  # the number is no faxcore line and no trunk is configured
     DIAL_ERROR = 3  # Asterisk refused or lost the originate request
     DOCUMENT = 4  # the converted document is gone or unreadable
+    CANCELLED = 5  # the sender cancelled the job during this attempt
 
 
 LOCAL: dict[int, Rule] = {
@@ -123,6 +124,7 @@ LOCAL: dict[int, Rule] = {
     Local.NO_ROUTE: Rule(False, "This number cannot be called from this service."),
     Local.DIAL_ERROR: _NETWORK,
     Local.DOCUMENT: _DOCUMENT,
+    Local.CANCELLED: Rule(False, "The fax was cancelled by its sender."),
 }
 
 _TABLES: dict[Source, dict[int, Rule]] = {Source.Q850: Q850, Source.T30: T30, Source.LOCAL: LOCAL}

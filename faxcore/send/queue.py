@@ -169,6 +169,26 @@ class SendQueue:
             job = await self._held(session, claim)
             job.lease_expires_at = now + self.lease
 
+    async def check(self, claim: Claim) -> None:
+        """``LeaseLost`` when the attempt is no longer this worker's (cancelled, reaped)."""
+        async with self.db.session(read_only=True) as session:
+            job = await session.get(SendJob, claim.job_id)
+            if job is None or not _holds(job, claim):
+                raise _lost(claim)
+
+    async def abandon(self, claim: Claim, now: datetime | None = None) -> None:
+        """Close an attempt whose lease was lost while it ran (the job is cancelled or reaped).
+
+        A reaped attempt is already ``interrupted``; one still ``sending`` was
+        stopped because its job was cancelled and is recorded so.
+        """
+        now = now or utcnow()
+        async with self.db.session() as session:
+            attempt = await session.get(SendAttempt, claim.attempt_id, with_for_update=True)
+            if attempt is not None and attempt.outcome == "sending":
+                _record(attempt, AttemptResult(Failure(Source.LOCAL, Local.CANCELLED)), now)
+                attempt.outcome = "cancelled"
+
     async def _held(self, session: AsyncSession, claim: Claim) -> SendJob:
         job = await session.get(SendJob, claim.job_id, with_for_update=True)
         if job is None or not _holds(job, claim):

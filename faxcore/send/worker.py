@@ -21,16 +21,21 @@ log = logging.getLogger(__name__)
 
 Transmit = Callable[[Claim], Awaitable[AttemptResult]]
 
+# How often a running attempt looks whether its job was cancelled (from any
+# host: the database is the only channel), between lease renewals.
+CANCEL_CHECK_SECONDS = 1.0
+
 
 class SendWorker:
     """Runs claimed jobs through ``transmit`` until cancelled."""
 
     def __init__(self, queue: SendQueue, transmit: Transmit, name: str, *, slots: int = 4,
-                 poll_interval: float = 1.0) -> None:
+                 poll_interval: float = 1.0, check_interval: float = CANCEL_CHECK_SECONDS) -> None:
         self.queue = queue
         self.transmit = transmit
         self.name = name
         self.poll_interval = poll_interval
+        self.check_interval = check_interval
         self._slots = asyncio.Semaphore(slots)
 
     async def run(self) -> None:
@@ -59,18 +64,29 @@ class SendWorker:
             log.info("send job %s attempt %s to %s: %s %s", claim.job_id, claim.attempt,
                      claim.to_number, view.state, view.reason)
         except LeaseLost as exc:
-            log.warning("send job %s: %s; result dropped", claim.job_id, exc)
+            log.warning("send job %s: %s; attempt stopped", claim.job_id, exc)
+            await self.queue.abandon(claim)
         finally:
             self._slots.release()
 
     async def _transmit_holding_lease(self, claim: Claim) -> AttemptResult:
-        """``transmit``, renewing the lease at a third of its length; a lost lease stops it."""
+        """``transmit``, renewing the lease at a third of its length; a lost lease stops it.
+
+        Between renewals the job is looked at every ``check_interval``: a
+        cancel stops the call within about that time, not a lease period.
+        """
+        loop = asyncio.get_running_loop()
         period = self.queue.lease.total_seconds() / 3
 
         async def renew() -> None:
+            renew_at = loop.time() + period
             while True:
-                await asyncio.sleep(period)
-                await self.queue.renew(claim)
+                await asyncio.sleep(max(0.0, min(self.check_interval, renew_at - loop.time())))
+                if loop.time() >= renew_at:
+                    await self.queue.renew(claim)
+                    renew_at = loop.time() + period
+                else:
+                    await self.queue.check(claim)
 
         try:
             async with asyncio.TaskGroup() as tg:

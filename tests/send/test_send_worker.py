@@ -62,3 +62,39 @@ async def test_worker_sends_every_job_once_and_records_the_attempt(
         got = read_tiff(received / f"{job.id}.tif")
         assert len(got) == len(sent_pages) == 2
         assert [(p.width, p.height) for p in got] == [(p.width, p.height) for p in sent_pages]
+
+
+async def test_cancelling_a_job_stops_its_call_at_once_and_records_the_attempt(
+        lines: Database, tmp_path: Path, letter: Path) -> None:
+    [job] = await SendService(lines, tmp_path / "spool").submit(
+        SendRequest(line=FAX_LINE, to=["+33987654321"], files=[letter]))
+    # A 10-minute lease: renewals come every 200 s, so only the cancel check can stop it.
+    queue = SendQueue(lines, RetryPolicy(), lease=600, max_concurrent=4, max_per_line=2)
+    calling, hung_up = asyncio.Event(), asyncio.Event()
+
+    async def endless_call(claim: Claim) -> AttemptResult:
+        calling.set()
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            hung_up.set()  # where the real transmitter hangs the channel up
+        raise AssertionError("the call was never stopped")
+
+    worker = SendWorker(queue, endless_call, "w1", slots=1, poll_interval=0.05,
+                        check_interval=0.1)
+    runner = asyncio.create_task(worker.run())
+    try:
+        async with asyncio.timeout(30):
+            await calling.wait()
+            await queue.cancel(job.id)
+            await hung_up.wait()
+            while (await queue.job(job.id)).history[0].outcome == "sending":
+                await asyncio.sleep(0.05)
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+    view = await queue.job(job.id)
+    assert view.state == "cancelled"
+    [attempt] = view.history
+    assert attempt.outcome == "cancelled" and attempt.ended_at is not None
+    assert "cancelled by its sender" in attempt.reason
