@@ -155,7 +155,10 @@ class StasisApp:
     def _deliver(known: Call, event: ChannelEvent) -> None:
         """Queue ``event`` for its call and keep the call's hang-up state."""
         known.events.put_nowait(event)
-        if isinstance(event, ChannelHangupRequest) and event.cause is not None:
+        if (isinstance(event, ChannelHangupRequest) and event.cause is not None
+                and not event.soft):
+            # A soft request's "cause" is Asterisk's AST_SOFTHANGUP_* reason
+            # (32 explicit, 16 app unload), not a Q.850 cause.
             known.cause = event.cause
         elif isinstance(event, ChannelDestroyed):
             known.mark_gone(event.cause)

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 from faxcore.ari.client import AriClient
-from faxcore.ari.events import StasisStart, parse_event
+from faxcore.ari.events import StasisEnd, StasisStart, parse_event
 from faxcore.calls.app import StasisApp, called_number, calling_line
 from faxcore.calls.calllog import CallLog
+from faxcore.calls.handlers import Call
 from faxcore.storage.db import Database
 
 CAPTURE = Path(__file__).parents[1] / "ari" / "captures" / "asterisk-22.10-events.jsonl"
@@ -60,3 +61,22 @@ async def test_a_call_to_an_unknown_number_is_logged_even_when_asterisk_is_gone(
     (entry,) = await calllog.entries()
     assert (entry.channel_id, entry.called, entry.cause) == ("1795402054.1", "+33999999999", 1)
     assert entry.caller == "0612345678" and entry.ended_at is not None
+
+
+def channel_event(kind: str, **changes: object) -> object:
+    line = next(line for line in CAPTURE.read_text().splitlines() if f'"{kind}"' in line)
+    data = json.loads(line)
+    data.update(changes)
+    return parse_event(data)
+
+
+def test_only_a_hard_hangup_request_gives_the_calls_q850_cause() -> None:
+    call = Call(AriClient("http://127.0.0.1:9", "u", "p", "faxcore"), start_event().channel,
+                "+33100000001")
+    for event in (channel_event("ChannelHangupRequest", cause=16, soft=False),
+                  # Soft requests carry AST_SOFTHANGUP_* reasons: 32 is "explicit".
+                  channel_event("ChannelHangupRequest", cause=32, soft=True),
+                  channel_event("StasisEnd")):
+        StasisApp._deliver(call, event)  # type: ignore[arg-type]
+    assert call.gone.is_set() and call.cause == 16
+    assert isinstance(channel_event("StasisEnd"), StasisEnd)
