@@ -239,8 +239,7 @@ class Notifier:
             return
         await self._finish(row_id, SENT, "")
         log.info("notification %d sent: %s to %s", row_id, row.kind, row.address)
-        if (event.kind is EventKind.VOICEMAIL_MESSAGE and not line.keep_voicemail
-                and self.after_forward is not None):
+        if event.kind is EventKind.VOICEMAIL_MESSAGE and not line.keep_voicemail:
             await self._maybe_forwarded(event, line)
 
     async def _message(self, event: Event, line: LineMail, address: str) -> EmailMessage:
@@ -271,11 +270,13 @@ class Notifier:
 
     async def _maybe_forwarded(self, event: Event, line: LineMail) -> None:
         """Run the after-forward step once every mail of the event was sent."""
+        if self.after_forward is None:
+            return
         async with self.db.session(read_only=True) as session:
             left = await session.scalar(
                 select(func.count(Notification.id))
                 .where(Notification.event_id == event.id, Notification.state != SENT))
-        if not left and self.after_forward is not None:
+        if not left:
             await self.after_forward(event, line)
 
     @staticmethod
