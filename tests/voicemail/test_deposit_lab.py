@@ -142,7 +142,7 @@ async def test_caller_hears_greetings_and_leaves_a_5_s_message_with_mwi(
                 outcome = await Ata(served).call(LAB_LINE, play=message, record=heard,
                                                  seconds=0, caller_id=CALLER)
                 assert outcome.answered, outcome
-                await wait_for(lambda: _more(served, before), 10, "the message to be stored")
+                await wait_for(lambda: _more(served, before), 30, "the message to be stored")
                 await wait_for(lambda: _mwi(ata_log, offset, "yes"), 15, "MWI on at the ATA")
                 kept = (await messages(served))[before]
                 assert kept.folder is VoicemailFolder.NEW
