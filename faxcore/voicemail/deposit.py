@@ -22,10 +22,9 @@ from faxcore.ari.events import (
     ChannelDtmfReceived,
     PlaybackFinished,
 )
-from faxcore.calls.handlers import Call, Handler
+from faxcore.calls.handlers import Call, Handler, PreparesAnswer
 from faxcore.config import FaxcoreConfig
 from faxcore.fax.detect import watch_for_fax
-from faxcore.fax.transport import enable_t38_gateway
 from faxcore.media.server import AudioSocketServer
 from faxcore.storage.models import Line
 from faxcore.voicemail.audio import wav_duration_ms
@@ -50,12 +49,14 @@ class Deposit:
         self.fax_handler = fax_handler
 
     async def before_answer(self, call: Call, line: Line) -> None:
-        """Let a T.38 caller's fax be met in T.38 (R6) as the fax line would.
+        """Prepare the channel as the fax line does, for a fax heard later (R6).
 
-        Asterisk's gateway stays idle while the greeting plays; it takes a
-        T.38 re-INVITE or, once faxcore answers the fax, re-INVITEs the caller.
+        The fax handler turns Asterisk's T.38 gateway on: it stays idle while
+        the greeting plays, and meets a T.38 sender in T.38 once faxcore
+        answers the fax.
         """
-        await enable_t38_gateway(call.ari, call.id)
+        if isinstance(self.fax_handler, PreparesAnswer):
+            await self.fax_handler.before_answer(call, line)
 
     async def __call__(self, call: Call, line: Line) -> None:
         vm = self.config.voicemail
