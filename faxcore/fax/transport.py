@@ -72,7 +72,7 @@ class FaxMediaEndpoint:
 
     def end(self) -> None:
         """End the session now if it still runs (caller gone, media gone, too long)."""
-        if not self.session.done:
+        if not self.session.done and not self.session.closed:
             self.session.hangup(self._clock())
         self._drain()
 

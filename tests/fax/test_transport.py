@@ -49,3 +49,5 @@ def test_frames_arriving_after_the_session_is_freed_are_answered_with_nothing(
         endpoint = FaxMediaEndpoint(session)
     assert session.closed and not session.done  # its setup failed: freed before any result
     assert endpoint.on_audio(bytes(320)) == b""
+    endpoint.on_closed("eof")  # Asterisk closing the stream later must not raise either
+    assert endpoint.close_reason == "eof"
