@@ -13,22 +13,28 @@ import asyncio
 import base64
 import json
 import logging
+import re
+import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import aiohttp
 
 from faxcore.ari.backoff import Backoff
 from faxcore.ari.errors import (
+    AriApplicationTaken,
     AriBadRequest,
     AriError,
     AriProtocolError,
+    AriRequestTimeout,
+    AriResourceStuck,
     AriUnavailable,
     error_for_status,
 )
-from faxcore.ari.events import Event, parse_message
+from faxcore.ari.events import ApplicationReplaced, Event, parse_message
 from faxcore.ari.models import Bridge, Channel, Playback, Recording
 
 log = logging.getLogger(__name__)
@@ -39,6 +45,45 @@ OnConnected = Callable[[], Awaitable[None]]
 STASIS_ENTRY_WAIT = 5.0  # seconds a new channel may take to enter the app
 _STASIS_RETRY_SECONDS = 0.05
 _NOT_IN_STASIS = "not in stasis"
+# The serving process writes a fresh value in the Asterisk global variable
+# owner_variable(app) this often; a newcomer that sees it change is refused.
+OWNER_HEARTBEAT = 1.0
+OWNER_STALE = 3.5  # seconds without a change after which an owner is presumed dead
+_CLOSED = (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
+           aiohttp.WSMsgType.CLOSED)
+
+
+def owner_variable(app: str) -> str:
+    """The Asterisk global variable naming the process that serves ``app``."""
+    return "FAXCORE_OWNER_" + re.sub(r"[^A-Za-z0-9_]", "_", app)
+
+
+# Path segments after /channels/ or /bridges/ that are not ids.
+_NOT_IDS = frozenset({"create", "externalMedia"})
+
+
+@dataclass(frozen=True)
+class StuckRequest:
+    """A request that got no answer: its channel or bridge is quarantined."""
+
+    method: str
+    path: str
+    since: float
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def named_resources(path: str, params: Params | None = None) -> tuple[str, ...]:
+    """The channel and bridge ids a REST request is about (its path and ``channel`` param)."""
+    parts = path.strip("/").split("/")
+    ids: list[str] = []
+    if len(parts) >= 2 and parts[0] in ("channels", "bridges") and parts[1] not in _NOT_IDS:
+        ids.append(unquote(parts[1]))
+    channel = (params or {}).get("channel")
+    if parts[0] == "bridges" and isinstance(channel, str):
+        ids.extend(c for c in channel.split(",") if c)
+    return tuple(ids)
 
 
 def _q(value: str) -> str:
@@ -69,6 +114,11 @@ class AriClient:
         self._headers = {"Authorization": f"Basic {token}"}
         self._session: aiohttp.ClientSession | None = None
         self.connections = 0  # WebSocket connections made, for logs and tests
+        # Channels and bridges whose request timed out: no more requests on them.
+        self.stuck: dict[str, StuckRequest] = {}
+        self.timeouts = 0  # requests that got no answer in time, for metrics and tests
+        self._owner_token = uuid.uuid4().hex
+        self._beats = 0
 
     async def __aenter__(self) -> AriClient:
         self._session = aiohttp.ClientSession(
@@ -78,7 +128,10 @@ class AriClient:
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
-        session, self._session = self._session, None
+        session = self._session
+        if session is not None:
+            await asyncio.shield(self._release_application())
+        self._session = None
         if session is not None:
             await asyncio.shield(session.close())
 
@@ -92,8 +145,19 @@ class AriClient:
 
     async def request(self, method: str, path: str, params: Params | None = None,
                       body: Any = None) -> Any:
-        """One REST call; the decoded JSON answer, or None for 204."""
+        """One REST call; the decoded JSON answer, or None for 204.
+
+        A request that names a quarantined channel or bridge is not sent
+        (``AriResourceStuck``); one that times out quarantines what it names
+        (``AriRequestTimeout``).
+        """
         url = self.base + path
+        resources = named_resources(path, params)
+        for resource in resources:
+            if resource in self.stuck:
+                raise AriResourceStuck(
+                    f"not sent: {resource} is stuck in Asterisk since "
+                    f"{self.stuck[resource]} got no answer", 0, method, path)
         try:
             async with self.session.request(
                 method, url, params=_clean(params or {}),
@@ -101,7 +165,11 @@ class AriClient:
             ) as resp:
                 text = await resp.text()
                 status = resp.status
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        except TimeoutError as exc:
+            self._quarantine(resources, method, path)
+            raise AriRequestTimeout(f"no answer in {self.timeout:g} s", 0, method,
+                                    path) from exc
+        except (aiohttp.ClientError, OSError) as exc:
             raise AriUnavailable(f"Asterisk unreachable: {exc or type(exc).__name__}",
                                  0, method, path) from exc
         if status >= 400:
@@ -113,6 +181,18 @@ class AriClient:
         except ValueError as exc:
             raise AriProtocolError(f"answer is not JSON: {text[:200]!r}", status,
                                    method, path) from exc
+
+    def _quarantine(self, resources: tuple[str, ...], method: str, path: str) -> None:
+        self.timeouts += 1
+        stuck = StuckRequest(method, path, asyncio.get_running_loop().time())
+        for resource in resources:
+            self.stuck.setdefault(resource, stuck)
+        log.error("ARI %s %s got no answer in %g s: %s quarantined (no further requests "
+                  "on it)", method, path, self.timeout, ", ".join(resources) or "nothing")
+
+    def forget(self, resource: str) -> None:
+        """``resource`` no longer exists in Asterisk: drop its quarantine."""
+        self.stuck.pop(resource, None)
 
     async def _object(self, method: str, path: str, params: Params | None = None,
                       body: Any = None) -> Mapping[str, Any]:
@@ -310,6 +390,54 @@ class AriClient:
         await self.request("PUT", f"/mailboxes/{_q(name)}",
                            {"oldMessages": old_messages, "newMessages": new_messages})
 
+    async def get_global(self, variable: str) -> str:
+        """An Asterisk global variable ("" when unset)."""
+        data = await self._object("GET", "/asterisk/variable", {"variable": variable})
+        return str(data.get("value", ""))
+
+    async def set_global(self, variable: str, value: str) -> None:
+        """Set an Asterisk global variable."""
+        await self.request("POST", "/asterisk/variable", {"variable": variable, "value": value})
+
+    # -- one process per application -----------------------------------------
+
+    async def _claim_application(self) -> None:
+        """Refuse to take ``app`` over from another live process on this Asterisk.
+
+        Asterisk lets any WebSocket take an application name from another
+        (ApplicationReplaced): two faxcore processes would silently steal
+        calls from each other. The owner's heartbeat in a global variable
+        tells a newcomer that someone still serves it.
+        """
+        name = owner_variable(self.app)
+        seen = await self.get_global(name)
+        if seen and not seen.startswith(self._owner_token + " "):
+            await asyncio.sleep(OWNER_STALE)
+            if await self.get_global(name) != seen:
+                raise AriApplicationTaken(
+                    f"application {self.app!r} is already served by another process on "
+                    f"{self.base} (its heartbeat {name} is live): run one faxcore per "
+                    f"application name, or give each its own asterisk.app")
+            log.info("ARI application %r: previous owner's heartbeat is stale, taking it",
+                     self.app)
+        await self._beat()
+
+    async def _beat(self) -> None:
+        self._beats += 1
+        await self.set_global(owner_variable(self.app), f"{self._owner_token} {self._beats}")
+
+    async def _release_application(self) -> None:
+        """Clear the heartbeat on the way out, so a successor starts without waiting."""
+        if not self._beats:
+            return
+        name = owner_variable(self.app)
+        try:
+            async with asyncio.timeout(2.0):
+                if (await self.get_global(name)).startswith(self._owner_token + " "):
+                    await self.set_global(name, "")
+        except (AriError, TimeoutError) as exc:
+            log.info("ARI application %r: heartbeat not cleared: %s", self.app, exc)
+
     # -- events -------------------------------------------------------------
 
     async def events(self, on_connected: OnConnected | None = None) -> AsyncGenerator[Event, None]:
@@ -323,11 +451,12 @@ class AriClient:
         params = {"app": self.app, "subscribeAll": "false"}
         while True:
             try:
+                await self._claim_application()
                 ws = await self.session.ws_connect(
                     url, params=params, heartbeat=5.0,
                     timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
                 )
-            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            except (AriUnavailable, TimeoutError, aiohttp.ClientError, OSError) as exc:
                 delay = self.backoff.failed(loop.time())
                 log.warning("ARI WebSocket %s: %s; retrying in %.2f s", url,
                             exc or type(exc).__name__, delay)
@@ -339,21 +468,46 @@ class AriClient:
                 log.info("ARI connected to %s as application %r", self.base, self.app)
                 if on_connected is not None:
                     await on_connected()
-                async for message in ws:
-                    if message.type == aiohttp.WSMsgType.TEXT:
-                        try:
-                            yield parse_message(message.data)
-                        except AriProtocolError as exc:
-                            log.error("ignored ARI event: %s", exc)
-                    elif message.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
-                        break
+                async for event in self._receive(ws):
+                    yield event
             except AriUnavailable as exc:
-                log.warning("Asterisk went away while reconciling: %s", exc)
+                log.warning("Asterisk went away: %s", exc)
             finally:
                 await asyncio.shield(ws.close())
             delay = self.backoff.failed(loop.time())
             log.warning("ARI WebSocket closed; reconnecting in %.2f s", delay)
             await asyncio.sleep(delay)
+
+    async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> AsyncGenerator[Event, None]:
+        """One connection's events until it closes, beating the owner heartbeat meanwhile."""
+        loop = asyncio.get_running_loop()
+        next_beat = loop.time() + OWNER_HEARTBEAT
+        while True:
+            message: aiohttp.WSMessage | None
+            try:
+                message = await ws.receive(timeout=max(0.01, next_beat - loop.time()))
+            except TimeoutError:
+                message = None
+            if loop.time() >= next_beat:
+                await self._beat()
+                next_beat = loop.time() + OWNER_HEARTBEAT
+            if message is None:
+                continue
+            if message.type in _CLOSED:
+                return
+            if message.type != aiohttp.WSMsgType.TEXT:
+                continue
+            try:
+                event = parse_message(message.data)
+            except AriProtocolError as exc:
+                log.error("ignored ARI event: %s", exc)
+                continue
+            if isinstance(event, ApplicationReplaced):
+                raise AriApplicationTaken(
+                    f"application {self.app!r} was taken over by another ARI client on "
+                    f"{self.base}: stopping (run one faxcore per application name, or give "
+                    f"each its own asterisk.app)")
+            yield event
 
 
 def _message(text: str) -> str:

@@ -34,6 +34,22 @@ class AriUnavailable(AriError):
     """Asterisk cannot be reached, or answered 5xx/503."""
 
 
+class AriRequestTimeout(AriUnavailable):
+    """No answer in time: the channel or bridge it names may be stuck inside Asterisk."""
+
+
+class AriResourceStuck(AriUnavailable):
+    """Not sent: an earlier request about the same channel or bridge timed out.
+
+    Every further request on a deadlocked channel would only add a blocked
+    thread inside Asterisk, so faxcore stops issuing them.
+    """
+
+
+class AriApplicationTaken(AriError):
+    """Another ARI client serves (or took over) the same application name."""
+
+
 class AriProtocolError(AriError):
     """Asterisk sent something that is not the JSON ARI documents."""
 

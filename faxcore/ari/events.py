@@ -178,6 +178,11 @@ class Dial(Event):
 
 
 @dataclass(frozen=True)
+class ApplicationReplaced(Event):
+    """Another WebSocket took the application over: no more events reach this one."""
+
+
+@dataclass(frozen=True)
 class UnknownEvent(Event):
     """Any event faxcore does not model; ``raw`` is the decoded JSON."""
 
@@ -235,6 +240,7 @@ def _hangup_request(base: Base, d: Mapping[str, Any]) -> Event:
 
 
 _BUILDERS: dict[str, _Builder] = {
+    "ApplicationReplaced": lambda b, d: ApplicationReplaced(**b),
     "StasisStart": _stasis_start,
     "StasisEnd": _channel_event(StasisEnd),
     "ChannelStateChange": _channel_event(ChannelStateChange),

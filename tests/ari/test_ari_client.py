@@ -18,12 +18,15 @@ import pytest
 from aiohttp import web
 
 from faxcore.ari.backoff import Backoff
-from faxcore.ari.client import AriClient
+from faxcore.ari.client import OWNER_STALE, AriClient, owner_variable
 from faxcore.ari.errors import (
+    AriApplicationTaken,
     AriBadRequest,
     AriConflict,
     AriError,
     AriNotFound,
+    AriRequestTimeout,
+    AriResourceStuck,
     AriUnavailable,
 )
 from faxcore.ari.events import Event, StasisStart
@@ -47,6 +50,11 @@ class AriServer:
         self.site: web.TCPSite | None = None
         # Channels that enter Stasis only after this many addChannel refusals.
         self.late_channels: dict[str, int] = {}
+        # Global variables: unset ones read as "", as Asterisk 22 answers.
+        self.globals: dict[str, str] = {}
+        # Ids whose requests never get an answer (a channel deadlocked in Asterisk).
+        self.stalled: set[str] = set()
+        self.unstall = asyncio.Event()
 
     async def start(self, port: int = 0) -> None:
         await self.runner.setup()
@@ -57,6 +65,7 @@ class AriServer:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
+        self.unstall.set()
         for ws in self.sockets:
             await ws.close()
         await self.runner.cleanup()
@@ -76,6 +85,14 @@ class AriServer:
             async for _ in ws:
                 pass
             return ws
+        if any(f"/{stuck}" in path for stuck in self.stalled):
+            await self.unstall.wait()  # the request thread is blocked until the server stops
+        if path == "/asterisk/variable":
+            name = request.query["variable"]
+            if request.method == "POST":
+                self.globals[name] = request.query.get("value", "")
+                return web.Response(status=204)
+            return web.json_response({"value": self.globals.get(name, "")})
         late = self.late_channels.get(request.query.get("channel", ""))
         if path == "/bridges/br2/addChannel" and late is not None:
             if late == 0:
@@ -115,9 +132,9 @@ async def server() -> AsyncIterator[AriServer]:
         await srv.stop()
 
 
-def client(port: int, password: str = "secret") -> AriClient:
+def client(port: int, password: str = "secret", timeout: float = 2.0) -> AriClient:
     return AriClient(f"http://127.0.0.1:{port}", "faxcore", password, "faxcore",
-                     timeout=2.0, backoff=Backoff(initial=0.05, maximum=0.2,
+                     timeout=timeout, backoff=Backoff(initial=0.05, maximum=0.2,
                                                   rng=random.Random(3)))
 
 
@@ -207,3 +224,64 @@ async def test_events_reconnect_after_drop_and_outage_calling_on_connected(
     assert any(isinstance(e, StasisStart) for e in received)
     ws_requests = [r for r in server.requests if r[1] == "/events"]
     assert ws_requests[-1][2] == {"app": "faxcore", "subscribeAll": "false"}
+
+
+async def test_a_request_that_times_out_quarantines_its_channel_and_spares_the_others(
+        server: AriServer) -> None:
+    server.stalled.add("9.9")
+    async with client(server.port, timeout=0.5) as ari:
+        with pytest.raises(AriRequestTimeout, match=r"DELETE /channels/9\.9: no answer in 0\.5 s"):
+            await ari.hangup("9.9")
+        sent = len(server.requests)
+        with pytest.raises(AriResourceStuck, match=r"9\.9 is stuck in Asterisk"):
+            await ari.answer("9.9")
+        with pytest.raises(AriResourceStuck):
+            await ari.add_channel("br2", "9.9")
+        assert len(server.requests) == sent  # nothing more reached the stuck channel
+        await ari.answer("1.1")  # other calls go on
+        assert (ari.timeouts, list(ari.stuck)) == (1, ["9.9"])
+        ari.forget("9.9")
+        assert not ari.stuck
+
+
+async def _first_events(ari: AriClient, count: int) -> list[Event]:
+    received: list[Event] = []
+    async for event in ari.events():
+        received.append(event)
+        if len(received) == count:
+            break
+    return received
+
+
+async def test_a_second_process_is_refused_while_the_first_serves_the_application(
+        server: AriServer) -> None:
+    server.events_to_send = EVENTS[:1]
+    async with client(server.port) as first:
+        serving = asyncio.create_task(_first_events(first, 2))  # serves, beating its heartbeat
+        await asyncio.sleep(0.2)
+        async with client(server.port) as second:
+            with pytest.raises(AriApplicationTaken, match="already served by another process"):
+                await asyncio.wait_for(_first_events(second, 1), OWNER_STALE + 5)
+        serving.cancel()
+    # A clean stop clears the heartbeat: the next process starts without waiting.
+    assert server.globals[owner_variable("faxcore")] == ""
+    async with client(server.port) as successor:
+        assert len(await asyncio.wait_for(_first_events(successor, 1), 1.0)) == 1
+
+
+async def test_a_stale_heartbeat_from_a_killed_process_is_taken_over(server: AriServer) -> None:
+    server.events_to_send = EVENTS[:1]
+    server.globals[owner_variable("faxcore")] = "deadbeef 41"  # a SIGKILLed owner's last beat
+    async with client(server.port) as ari:
+        events = await asyncio.wait_for(_first_events(ari, 1), OWNER_STALE + 5)
+    assert len(events) == 1
+
+
+async def test_an_application_taken_over_stops_the_event_stream_with_a_clear_error(
+        server: AriServer) -> None:
+    replaced = ('{"type":"ApplicationReplaced","timestamp":"2026-12-01T09:33:25.421+0000",'
+                '"application":"faxcore","asterisk_id":"02:fc:00:00:00:01"}')
+    server.events_to_send = [EVENTS[0], replaced, EVENTS[1]]
+    async with client(server.port) as ari:
+        with pytest.raises(AriApplicationTaken, match="taken over by another ARI client"):
+            await asyncio.wait_for(_first_events(ari, 3), 5)
