@@ -19,7 +19,7 @@ from faxcore.events.errors import BusUnavailable
 from faxcore.events.relay import BrokerAddress, OutboxRelay
 from faxcore.storage.db import Database
 from faxcore.storage.models import OutboxEvent
-from tests.events.conftest import SYSTEM_BROKER, Mosquitto
+from tests.events.conftest import Mosquitto
 
 LINE = "+33123456789"
 
@@ -70,9 +70,10 @@ async def _receive_new(client: aiomqtt.Client, wanted: list[str]) -> list[dict[s
     return list(got.values())
 
 
-async def test_event_reaches_a_subscriber_and_is_marked_published(database: Database) -> None:
+async def test_event_reaches_a_subscriber_and_is_marked_published(
+        database: Database, system_broker: str) -> None:
     prefix = f"test-{uuid.uuid4().hex[:8]}"
-    broker = BrokerAddress.parse(SYSTEM_BROKER)
+    broker = BrokerAddress.parse(system_broker)
     async with broker.client() as sub:
         await sub.subscribe(f"{prefix}/#", qos=1)
         async with database.session() as session:

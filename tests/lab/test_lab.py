@@ -9,7 +9,6 @@ real failure with its outcome parsed.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from faxcore.lab.lab import Lab
 from faxcore.lab.state import read_state
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
-from tests.lab_fixtures import LAB_LINE, lab_environ
+from tests.lab_fixtures import LAB_LINE, lab_environ, require_root
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -165,8 +164,7 @@ def test_zz_down_leaves_no_process_and_no_mount_then_up_again(lab: Lab) -> None:
 
 
 def test_cli_errors_when_lab_not_running(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
+    require_root()
     result = CliRunner().invoke(main, ["lab", "ata", "call", "--to", "+33100000000"],
                                 env=lab_environ(tmp_path / "nolab"))
     assert result.exit_code == 1

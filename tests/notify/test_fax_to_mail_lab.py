@@ -31,7 +31,6 @@ from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.storage.db import Database
 from tests.calls.test_serve_lab import serving
-from tests.events.conftest import SYSTEM_BROKER
 from tests.lab_fixtures import LAB_LINE
 from tests.notify.conftest import SmtpServer
 
@@ -54,11 +53,12 @@ def _mails_of(server: SmtpServer, event_id: str) -> list[EmailMessage]:
 
 
 async def test_lab_fax_gives_an_mqtt_event_and_one_mail_per_address_with_its_pdf(
-        lab: Lab, lab_config: FaxcoreConfig, smtp_server: SmtpServer, tmp_path: Path) -> None:
+        lab: Lab, lab_config: FaxcoreConfig, smtp_server: SmtpServer, tmp_path: Path,
+        system_broker: str) -> None:
     prefix = f"lab-{uuid.uuid4().hex[:8]}"
     station = f"E2E {prefix}"
     config = dataclasses.replace(
-        lab_config, mqtt=MqttConfig(url=SYSTEM_BROKER, topic_prefix=prefix),
+        lab_config, mqtt=MqttConfig(url=system_broker, topic_prefix=prefix),
         smtp=SmtpConfig(url=smtp_server.url, timeout=10.0, from_address="fax@example.net"),
         notify=NotifyConfig(poll_interval=0.1, retry_initial=0.5, retry_max=2.0))
     async with Database(config.database_url) as db:
@@ -67,7 +67,7 @@ async def test_lab_fax_gives_an_mqtt_event_and_one_mail_per_address_with_its_pdf
             await NotifyService(db).add(LAB_LINE, address, "fax")
     document = tmp_path / "two-pages.tif"
     write_synthetic_document(document, 2)
-    broker = BrokerAddress.parse(SYSTEM_BROKER)
+    broker = BrokerAddress.parse(system_broker)
     try:
         async with broker.client() as subscriber:
             await subscriber.subscribe(f"{prefix}/#", qos=1)

@@ -247,15 +247,15 @@ async def test_same_event_ingested_twice_queues_one_mail_per_address(
 
 
 async def test_notifier_fed_from_mqtt_mails_once_even_with_the_outbox_too(
-        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig) -> None:
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig,
+        system_broker: str) -> None:
     import uuid
 
     from faxcore.events.relay import BrokerAddress, OutboxRelay
-    from tests.events.conftest import SYSTEM_BROKER
 
     config = notify_config(config, smtp_server)
     prefix = f"test-{uuid.uuid4().hex[:8]}"
-    broker = BrokerAddress.parse(SYSTEM_BROKER)
+    broker = BrokerAddress.parse(system_broker)
     from_bus = Notifier(database, config.smtp, config.notify)
     from_outbox = Notifier(database, config.smtp, config.notify)
     relay = OutboxRelay(database, broker, prefix, poll_interval=0.05)
