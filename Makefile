@@ -11,7 +11,10 @@ setup:
 demo: setup
 	bash deploy/demo.sh
 
+# Lint and types first: a run that passes the tests but not them is not green.
 test: setup
+	$(VENV)/bin/ruff check faxcore tests
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q tests
 
 bench: setup
