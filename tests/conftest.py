@@ -45,8 +45,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for fixture, marker in _MARKED_BY_FIXTURE.items():
             if fixture in names and item.get_closest_marker(marker) is None:
                 item.add_marker(marker)
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("database_url") == "postgresql":
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "postgresql" in (params.get("database_url"), params.get("lab_database")):
             item.add_marker("postgres")
 
 
