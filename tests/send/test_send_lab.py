@@ -101,12 +101,10 @@ async def test_deferred_two_page_fax_reaches_the_ata_page_for_page(
     at = utcnow() + timedelta(seconds=30)
     job = await _submit(sender, two_pages, not_before=at)
     async with serving(sender):
-        await asyncio.sleep(5)
-        assert (await _job(sender, job.id)).attempts == 0  # S5: not dialled before its time
         job = await _until(sender, job.id, 150, "the job to finish", _finished)
     assert job.state == "sent", job.reason
     [attempt] = job.history
-    assert attempt.started_at >= at
+    assert attempt.started_at >= at  # S5: not dialled before its time, however loaded
     assert attempt.outcome == "sent" and attempt.pages == 2 and attempt.bit_rate
     assert attempt.transport in {"t38", "audio"}
     [received] = sorted(out.glob("rx-*.tif"))
