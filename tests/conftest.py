@@ -1,11 +1,18 @@
-"""Fixtures shared by every test: configuration and real databases."""
+"""Fixtures shared by every test: configuration, real databases, the real broker.
+
+A real part missing on this host (the lab's root, PostgreSQL, Mosquitto) skips
+its tests on a workstation and fails them when ``CI`` is set: a CI run that
+skipped them would be green without having proven anything.
+"""
 
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 import pytest
@@ -19,6 +26,28 @@ pytest_plugins = ["tests.lab_fixtures"]
 PG_URL = os.environ.get(
     "FAXCORE_TEST_PG_URL", "postgresql://faxcore:faxcore@127.0.0.1:5432/faxcore_test"
 )
+SYSTEM_BROKER_ADDRESS = ("127.0.0.1", 1883)
+# Fixtures that reach a real part: their tests get its marker at collection.
+_MARKED_BY_FIXTURE = {"pg_url": "postgres", "lab": "lab", "lab_config": "lab"}
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A real part this test needs is missing: skip here, fail when ``CI`` is set."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: a missing real part fails the run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the real parts its fixtures reach, so ``-m`` selects them all."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in _MARKED_BY_FIXTURE.items():
+            if fixture in names and item.get_closest_marker(marker) is None:
+                item.add_marker(marker)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "postgresql" in (params.get("database_url"), params.get("lab_database")):
+            item.add_marker("postgres")
 
 
 @pytest.fixture
@@ -33,8 +62,11 @@ def pg_url() -> Iterator[str]:
     admin = make_url(PG_URL)
     name = f"faxcore_t_{uuid.uuid4().hex[:12]}"
     conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        unavailable(f"PostgreSQL unreachable at {admin.host}:{admin.port}: {exc}")
     try:
         yield admin.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -61,3 +93,13 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+@pytest.fixture
+def system_broker() -> str:
+    """The URL of the system Mosquitto (127.0.0.1:1883), checked to listen."""
+    try:
+        socket.create_connection(SYSTEM_BROKER_ADDRESS, timeout=2).close()
+    except OSError as exc:
+        unavailable(f"no Mosquitto at {SYSTEM_BROKER_ADDRESS[0]}:{SYSTEM_BROKER_ADDRESS[1]}: {exc}")
+    return "mqtt://{}:{}".format(*SYSTEM_BROKER_ADDRESS)

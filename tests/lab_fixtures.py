@@ -16,7 +16,7 @@ import fcntl
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,10 +28,24 @@ from faxcore.lab.lab import Lab
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
+from tests.conftest import unavailable
 
-# FAXCORE_TEST_LAB_SLOT (0-4) gives a test run its own chroot copy and ports,
-# so several checkouts on one host can run lab tests at the same time.
-LAB_SLOT = int(os.environ.get("FAXCORE_TEST_LAB_SLOT", "0"))
+
+def _lab_slot(environ: Mapping[str, str]) -> int:
+    """This process's lab slot: the run's first slot plus its pytest-xdist worker number.
+
+    FAXCORE_TEST_LAB_SLOT (default 0) is the first slot of a run, so several
+    checkouts on one host can run lab tests at once on disjoint slots; worker
+    ``gwN`` of ``pytest -n`` takes slot ``first + N``. A slot is a chroot copy
+    and a set of ports (PBX SIP 25060 + 1000 n, ATA SIP 25070 + 1000 n, ARI
+    28088 + 10 n), so each worker runs its own lab.
+    """
+    worker = environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
+    return int(environ.get("FAXCORE_TEST_LAB_SLOT", "0")) + index
+
+
+LAB_SLOT = _lab_slot(os.environ)
 TEST_CACHE_DIR = "/var/cache/faxcore/lab-tests" + (f"-{LAB_SLOT}" if LAB_SLOT else "")
 SHARED_CACHE_DIR = "/var/cache/faxcore/lab"
 LAB_LINE = "+33972100001"
@@ -45,10 +59,12 @@ LAB_PORTS = {
 }
 
 
-def lab_environ(data_dir: Path) -> dict[str, str]:
+def lab_environ(data_dir: Path, database_url: str = "") -> dict[str, str]:
     """Environment of a test lab configuration rooted at ``data_dir``."""
+    database = {"FAXCORE_DATABASE_URL": database_url} if database_url else {}
     return {"FAXCORE_DATA_DIR": str(data_dir), "FAXCORE_LAB_CACHE_DIR": TEST_CACHE_DIR,
-            **LAB_PORTS, "FAXCORE_ASTERISK_ARI_URL": f"http://127.0.0.1:{LAB_ARI_PORT}"}
+            **LAB_PORTS, "FAXCORE_ASTERISK_ARI_URL": f"http://127.0.0.1:{LAB_ARI_PORT}",
+            **database}
 
 
 def seed_chroot(config: FaxcoreConfig) -> None:
@@ -73,9 +89,9 @@ def seed_chroot(config: FaxcoreConfig) -> None:
 
 
 def require_root() -> None:
-    """The lab needs chroot and mount: skip (with the reason) when not root."""
+    """The lab needs chroot and mount: skip (fail in CI) when not root."""
     if os.geteuid() != 0:
-        pytest.skip("the Asterisk lab needs root (chroot, mount)")
+        unavailable("the Asterisk lab needs root (chroot, mount)")
 
 
 @pytest.fixture(scope="session")
@@ -111,3 +127,25 @@ def lab(lab_config: FaxcoreConfig) -> Iterator[Lab]:
             yield the_lab
         finally:
             asyncio.run(the_lab.down())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def lab_database(request: pytest.FixtureRequest, lab: Lab,
+                 lab_config: FaxcoreConfig) -> FaxcoreConfig:
+    """The running lab's configuration on SQLite, then on the real PostgreSQL.
+
+    The PostgreSQL variant has a fresh database holding the lab line with the
+    same SIP credentials (the PBX's configuration does not change) and its own
+    data folder, which shares only the lab's state with the SQLite one.
+    """
+    if request.param == "sqlite":
+        return lab_config
+    url = str(request.getfixturevalue("pg_url"))
+    data_dir = Path(request.getfixturevalue("tmp_path")) / "data"
+    data_dir.mkdir()
+    (data_dir / "lab").symlink_to(Path(lab_config.data_dir) / "lab")
+    config = replace(lab_config, data_dir=data_dir,
+                     database=replace(lab_config.database, url=url))
+    asyncio.run(upgrade(url))
+    asyncio.run(_add_line(config, LAB_LINE, LAB_LINE_SIP_PASSWORD))
+    return config

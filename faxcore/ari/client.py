@@ -377,6 +377,11 @@ class AriClient:
         """``GET /asterisk/info`` (build, system, config, status)."""
         return await self._object("GET", "/asterisk/info")
 
+    async def user_event(self, name: str, variables: Mapping[str, str]) -> None:
+        """``POST /events/user/{name}`` to this application: it comes back as an event."""
+        await self.request("POST", f"/events/user/{_q(name)}", {"application": self.app},
+                           {"variables": dict(variables)})
+
     async def reload_module(self, name: str) -> None:
         """``PUT /asterisk/modules/{name}``: reload one module (``res_pjsip.so``)."""
         await self.request("PUT", f"/asterisk/modules/{_q(name)}")

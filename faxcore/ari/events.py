@@ -183,6 +183,14 @@ class ApplicationReplaced(Event):
 
 
 @dataclass(frozen=True)
+class ChannelUserevent(Event):
+    """A user event posted with ``POST /events/user/{eventname}`` (no channel needed)."""
+
+    eventname: str = ""
+    userevent: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class UnknownEvent(Event):
     """Any event faxcore does not model; ``raw`` is the decoded JSON."""
 
@@ -231,6 +239,14 @@ def _stasis_start(base: Base, d: Mapping[str, Any]) -> Event:
     )
 
 
+def _userevent(base: Base, d: Mapping[str, Any]) -> Event:
+    values = d.get("userevent")
+    return ChannelUserevent(
+        **base, eventname=str(d.get("eventname", "")),
+        userevent={str(k): str(v) for k, v in values.items()} if isinstance(values, Mapping)
+        else {})
+
+
 def _hangup_request(base: Base, d: Mapping[str, Any]) -> Event:
     cause = d.get("cause")
     return ChannelHangupRequest(
@@ -272,6 +288,7 @@ _BUILDERS: dict[str, _Builder] = {
         **b, bridge=Bridge.parse(_sub(d, "bridge")), channel=_opt_channel(d, "channel")),
     "ChannelLeftBridge": lambda b, d: ChannelLeftBridge(
         **b, bridge=Bridge.parse(_sub(d, "bridge")), channel=_opt_channel(d, "channel")),
+    "ChannelUserevent": _userevent,
     "Dial": lambda b, d: Dial(
         **b, peer=_opt_channel(d, "peer"), caller=_opt_channel(d, "caller"),
         dialstatus=str(d.get("dialstatus", "")), dialstring=str(d.get("dialstring", ""))),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Iterator, Mapping
 
 from faxcore.ari.client import AriClient
@@ -20,6 +21,7 @@ from faxcore.ari.events import (
     ChannelDestroyed,
     ChannelEvent,
     ChannelHangupRequest,
+    ChannelUserevent,
     Event,
     PlaybackEvent,
     RecordingEvent,
@@ -48,6 +50,8 @@ CAUSE_UNALLOCATED = 1  # Q.850 "unallocated number", SIP 404
 # ARI hangup reasons for the Q.850 causes faxcore refuses with.
 _HANGUP_REASON = {1: "unallocated", 17: "busy", 21: "rejected"}
 GONE_WAIT = 5.0  # seconds to wait for ChannelDestroyed after our hangup
+READY_EVENT = "faxcore-ready"  # the user event that proves Asterisk routes to this socket
+READY_PROBE_INTERVAL = 1.0  # seconds before the proof is asked for again
 
 
 def called_number(start: StasisStart) -> str:
@@ -93,10 +97,13 @@ class StasisApp:
         # Channels faxcore originated (sending faxes): events go to their owner.
         self.watched: dict[str, Call] = {}
         self.reconciled = 0  # reconcile passes done, for logs and tests
-        # Set once the app's event socket is connected and reconciled: Asterisk
-        # routes calls to it from then on (an app merely listed by
-        # ``ari show apps`` may be a previous process's, deactivated).
+        # Set once the app's own user event came back through its event socket
+        # after a reconcile: Asterisk routes calls to it from then on. Neither a
+        # connected socket nor ``ari show apps`` proves that: the app may still
+        # be a previous process's, deactivated, which refuses calls.
         self.ready = ready if ready is not None else asyncio.Event()
+        self._reconciled = asyncio.Event()
+        self._ready_token = uuid.uuid4().hex
 
     async def run(self) -> None:
         """Serve calls until cancelled; calls in progress are hung up on the way out."""
@@ -104,6 +111,7 @@ class StasisApp:
             asyncio.TaskGroup() as tg,
             contextlib.aclosing(self.ari.events(self.reconcile)) as events,
         ):
+            tg.create_task(self._prove_routing(), name="stasis-ready")
             async for event in events:
                 self.dispatch(event, tg)
 
@@ -121,8 +129,25 @@ class StasisApp:
         finally:
             self.watched.pop(channel_id, None)
 
+    async def _prove_routing(self) -> None:
+        """Set ``ready`` when our user event comes back; ask again while it does not."""
+        while not self.ready.is_set():
+            await self._reconciled.wait()
+            try:
+                await self.ari.user_event(READY_EVENT, {"token": self._ready_token})
+            except AriError as exc:
+                log.warning("readiness probe: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(READY_PROBE_INTERVAL):
+                    await self.ready.wait()
+
     def dispatch(self, event: Event, tg: asyncio.TaskGroup) -> None:
         """Route one event: new calls get a task, others go to their call."""
+        if isinstance(event, ChannelUserevent):
+            if (event.eventname == READY_EVENT
+                    and event.userevent.get("token") == self._ready_token):
+                self.ready.set()
+            return
         if isinstance(event, ChannelEvent) and event.channel.id in self.watched:
             self._deliver(self.watched[event.channel.id], event)
             return
@@ -286,4 +311,4 @@ class StasisApp:
             if channel_id not in live:
                 call.mark_gone(detail="channel gone (Asterisk restarted)")
         self.reconciled += 1
-        self.ready.set()
+        self._reconciled.set()

@@ -96,7 +96,13 @@ class AsteriskInstance:
         """Start Asterisk in the background (own session, outlives us); return its pid."""
         log_file = self.chroot.host_path(f"{self.log_dir}/console.log")
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        with log_file.open("ab") as out:
+        # Each start begins with empty logs: the chroot (and its /var/log) is
+        # cached across runs, and a line left by an earlier run must never
+        # pass for something this instance did.
+        for old in log_file.parent.iterdir():
+            if old.is_file():
+                old.unlink()
+        with log_file.open("wb") as out:
             try:
                 proc = subprocess.Popen(
                     self._command("-f"), stdin=subprocess.DEVNULL, stdout=out,

@@ -41,7 +41,10 @@ def convert_audio(source: Path, audio_format: str) -> bytes:
         return source.read_bytes()
     out = io.BytesIO()
     codec = {"ogg": "libvorbis"}.get(audio_format)
-    AudioSegment.from_file(source).export(out, format=audio_format, codec=codec)
+    # pydub leaves a file it opened itself unclosed (a ResourceWarning): it gets ours.
+    with source.open("rb") as audio:
+        recording = AudioSegment.from_file(audio, format=source.suffix.lstrip(".") or None)
+    recording.export(out, format=audio_format, codec=codec)
     return out.getvalue()
 
 

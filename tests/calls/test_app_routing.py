@@ -80,3 +80,19 @@ def test_only_a_hard_hangup_request_gives_the_calls_q850_cause() -> None:
         StasisApp._deliver(call, event)  # type: ignore[arg-type]
     assert call.gone.is_set() and call.cause == 16
     assert isinstance(channel_event("StasisEnd"), StasisEnd)
+
+
+
+async def test_the_app_is_ready_only_when_its_own_user_event_comes_back(
+        database: Database) -> None:
+    """READY needs Asterisk to route to this socket: our probe's token, nobody else's."""
+    app = StasisApp(AriClient("http://127.0.0.1:9", "u", "p", "faxcore"), CallLog(database))
+    # As Asterisk 22.10 sent it in the lab for POST /events/user/faxcore-ready.
+    echo = {"type": "ChannelUserevent", "timestamp": "2026-12-01T09:30:54.582+0000",
+            "eventname": "faxcore-ready", "asterisk_id": "02:fc:00:00:00:01",
+            "application": "faxcore"}
+    async with asyncio.TaskGroup() as tg:
+        app.dispatch(parse_event({**echo, "userevent": {"token": "someone-else"}}), tg)
+        assert not app.ready.is_set()
+        app.dispatch(parse_event({**echo, "userevent": {"token": app._ready_token}}), tg)
+        assert app.ready.is_set()

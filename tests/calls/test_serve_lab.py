@@ -88,7 +88,7 @@ async def serve_process(config: FaxcoreConfig,
     itself (SIGKILL, to play a crash); otherwise it is stopped with SIGTERM.
     """
     async with readiness_listener() as (notify_socket, states):
-        env = {**os.environ, **lab_environ(config.data_dir), **settings,
+        env = {**os.environ, **lab_environ(config.data_dir, config.database.url), **settings,
                NOTIFY_SOCKET: notify_socket}
         proc = subprocess.Popen([str(Path(sys.executable).with_name("faxcore")), "serve"],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-SYSTEM_BROKER = "mqtt://127.0.0.1:1883"
+from tests.conftest import unavailable
 
 
 def free_port() -> int:
@@ -64,6 +65,8 @@ class Mosquitto:
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     """A running private broker, stopped at the end whatever the test did."""
+    if shutil.which("mosquitto") is None:
+        unavailable("no mosquitto program to run a private broker")
     folder = tmp_path / "mosquitto"
     folder.mkdir()
     broker = Mosquitto(folder)

@@ -9,7 +9,6 @@ real failure with its outcome parsed.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 from pathlib import Path
 
@@ -24,7 +23,8 @@ from faxcore.lab.lab import Lab
 from faxcore.lab.state import read_state
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
-from tests.lab_fixtures import LAB_LINE, lab_environ
+from tests.calls.test_serve_lab import wait_for
+from tests.lab_fixtures import LAB_LINE, lab_environ, require_root
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -120,15 +120,22 @@ async def test_ata_receives_a_fax_from_the_pbx(
     assert Path(outcome.fax["FAXFILE"]).stat().st_size > 0
 
 
+def logged_since(log: Path, offset: int) -> str:
+    """What Asterisk wrote to ``log`` after ``offset``: this test's lines, not older ones."""
+    with log.open("rb") as file:
+        file.seek(offset)
+        return file.read().decode(errors="replace")
+
+
 async def test_ata_busy_refuses_incoming_calls(lab: Lab, tmp_path: Path) -> None:
     ata = Ata(lab.config)
     await ata.receive_fax(tmp_path / "rx", answer="busy")
+    log = lab.chroot.host_path("/var/log/faxcore-lab/ata/messages.log")
+    offset = log.stat().st_size
     try:
         await lab.pbx.rx(f"channel originate PJSIP/{LAB_LINE[1:]} application Wait 1")
-        await asyncio.sleep(2)
+        await wait_for(lambda: _contains(log, offset, "Busy("), 15, "the ATA's Busy()")
         assert list((tmp_path / "rx").glob("*.vars")) == []
-        log = lab.chroot.host_path("/var/log/faxcore-lab/ata/messages.log").read_text()
-        assert "Busy(" in log
     finally:
         await ata.receive_fax(tmp_path / "rx", answer="on")
 
@@ -146,14 +153,27 @@ async def test_pbx_identifies_the_line_whatever_caller_id_the_ata_presents(
     lab: Lab, kwargs: dict[str, object]
 ) -> None:
     number = "+3310000" + ("0001" if "anonymous" in kwargs else "0002")
+    log = lab.chroot.host_path("/var/log/faxcore-lab/pbx/messages.log")
+    offset = log.stat().st_size
     await Ata(lab.config).call(number, seconds=1, **kwargs)  # type: ignore[arg-type]
-    log = lab.chroot.host_path("/var/log/faxcore-lab/pbx/messages.log").read_text()
     # The Stasis arguments name the authenticated line, never the presented caller id.
-    assert f'"{lab.config.asterisk.app},from-line,{LAB_LINE},{number}"' in log
+    arguments = f'"{lab.config.asterisk.app},from-line,{LAB_LINE},{number}"'
+    await wait_for(lambda: _contains(log, offset, arguments), 15, "this call's Stasis()")
 
 
-def test_zz_down_leaves_no_process_and_no_mount_then_up_again(lab: Lab) -> None:
+async def _contains(log: Path, offset: int, text: str) -> bool:
+    return text in logged_since(log, offset)
+
+
+def test_zz_down_leaves_no_process_and_no_mount_then_up_again_with_empty_logs(
+        lab: Lab) -> None:
     """Runs last in this module; brings the lab back for later modules."""
+    stale = "STALE LINE FROM AN EARLIER RUN"
+    logs = [lab.chroot.host_path(f"/var/log/faxcore-lab/{name}/messages.log")
+            for name in ("pbx", "ata")]
+    for log in logs:
+        with log.open("a") as file:
+            file.write(f"{stale}\n")
     asyncio.run(lab.down())
     assert processes_in(lab.chroot.path) == []
     mounts = Path("/proc/mounts").read_text()
@@ -162,11 +182,11 @@ def test_zz_down_leaves_no_process_and_no_mount_then_up_again(lab: Lab) -> None:
     assert asyncio.run(lab.down()) == []  # idempotent
     status = asyncio.run(lab.up(line=LAB_LINE))
     assert status.ata_registered
+    assert all(stale not in log.read_text() for log in logs)
 
 
 def test_cli_errors_when_lab_not_running(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
+    require_root()
     result = CliRunner().invoke(main, ["lab", "ata", "call", "--to", "+33100000000"],
                                 env=lab_environ(tmp_path / "nolab"))
     assert result.exit_code == 1

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy import select
 
 from faxcore.config import FaxcoreConfig, NotifyConfig, SmtpConfig
 from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.storage.db import Database
+from faxcore.storage.models import Notification
 from tests.events.conftest import free_port
 
 LINE = "+33123456789"
@@ -126,3 +128,10 @@ def write_wav(path: Path, seconds: float, rate: int = 8000) -> Path:
                           for n in range(int(seconds * rate)))
         wav.writeframes(frames)
     return path
+
+
+async def notifications_of(db_url: str, event_id: str) -> list[Notification]:
+    """The mails queued for one event, whatever their state."""
+    async with Database(db_url) as db, db.session(read_only=True) as session:
+        return list(await session.scalars(
+            select(Notification).where(Notification.event_id == event_id)))

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import aiomqtt
 import pytest
 from pydub import AudioSegment
 from pypdf import PdfReader
@@ -23,7 +24,7 @@ from faxcore.notify.addresses import NotifyService
 from faxcore.notify.notifier import FAILED, PENDING, SENT, Notifier
 from faxcore.notify.wiring import notifier_for
 from faxcore.storage.db import Database
-from faxcore.storage.models import Notification
+from faxcore.storage.models import Notification, OutboxEvent
 from faxcore.voicemail.store import VoicemailStore
 from tests.notify.conftest import LINE, SmtpServer, notify_config, write_pdf, write_wav
 
@@ -176,8 +177,10 @@ async def test_preferences_choose_who_hears_of_a_plain_voicemail(
     await emit_one(database, EventKind.VOICEMAIL_MESSAGE,
                    {"message_id": 2, "duration_s": 0.5, "audio_path": str(wav)})
     async with notifier_running(Notifier(database, config.smtp, config.notify)):
-        await wait_for(lambda: _count(smtp_server, 1))
-        await asyncio.sleep(0.5)
+        await wait_for(lambda: _all_state(database, SENT))
+    # Every recipient is queued with the event, in one transaction: once the
+    # queue is all sent, no other mail can follow.
+    assert [n.address for n in await states(database)] == ["carol@example.com"]
     assert [m["To"] for m in smtp_server.mailbox.snapshot()] == ["carol@example.com"]
 
 
@@ -202,9 +205,11 @@ async def test_smtp_down_then_refusing_then_back_delivers_each_mail_once(
             assert server.mailbox.refused >= 10 and server.mailbox.snapshot() == []
             server.mailbox.refuse = False
             await wait_for(lambda: _all_state(database, SENT))
-            await asyncio.sleep(0.5)  # anything doubled would arrive now
     finally:
         server.stop()
+    # Both notifiers are stopped and the server with them: a mail sent twice is
+    # in the mailbox now or was never sent, no waiting needed.
+    assert len(await states(database)) == 10
     received = Counter((m["Message-ID"], m["To"]) for m in server.mailbox.snapshot())
     assert len(received) == 10 and set(received.values()) == {1}
     assert {mid.split(".")[0].strip("<") for mid, _ in received} == set(ids)
@@ -247,15 +252,15 @@ async def test_same_event_ingested_twice_queues_one_mail_per_address(
 
 
 async def test_notifier_fed_from_mqtt_mails_once_even_with_the_outbox_too(
-        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig) -> None:
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig,
+        system_broker: str) -> None:
     import uuid
 
     from faxcore.events.relay import BrokerAddress, OutboxRelay
-    from tests.events.conftest import SYSTEM_BROKER
 
     config = notify_config(config, smtp_server)
     prefix = f"test-{uuid.uuid4().hex[:8]}"
-    broker = BrokerAddress.parse(SYSTEM_BROKER)
+    broker = BrokerAddress.parse(system_broker)
     from_bus = Notifier(database, config.smtp, config.notify)
     from_outbox = Notifier(database, config.smtp, config.notify)
     relay = OutboxRelay(database, broker, prefix, poll_interval=0.05)
@@ -263,15 +268,30 @@ async def test_notifier_fed_from_mqtt_mails_once_even_with_the_outbox_too(
     async def bus() -> None:
         await from_bus.consume_mqtt(broker, prefix, f"{prefix}-notifier")
 
+    # The notifier's persistent session exists before anything is published:
+    # the broker keeps the event for it however late its client connects.
+    async with aiomqtt.Client(broker.host, broker.port, identifier=f"{prefix}-notifier",
+                              clean_session=False) as session:
+        await session.subscribe(f"{prefix}/#", qos=1)
     async with asyncio.TaskGroup() as tg:
         tasks = [tg.create_task(relay.run()), tg.create_task(from_bus.run([bus]))]
-        await asyncio.sleep(0.5)  # subscribed
-        await emit_one(database, EventKind.FAX_FAILED, {"reason": "no carrier"})
+        first = await emit_one(database, EventKind.FAX_FAILED, {"reason": "no carrier"})
         await wait_for(lambda: _count(smtp_server, 2))
         tasks.append(tg.create_task(from_outbox.run([from_outbox.run_outbox])))
-        await asyncio.sleep(0.5)
+        # The outbox is read oldest first: once a later event is consumed from
+        # it, the first one was too, and queued nothing new.
+        later = await emit_one(database, EventKind.FAX_FAILED, {"reason": "later"})
+        await wait_for(lambda: _consumed(database, later))
         for task in tasks:
             task.cancel()
-    mails = smtp_server.mailbox.snapshot()
+    ours = [n for n in await states(database) if n.event_id == first]
+    assert len(ours) == 2 and all(n.state == SENT and n.attempts == 1 for n in ours)
+    mails = [m for m in smtp_server.mailbox.snapshot() if first in m["Message-ID"]]
     assert sorted(m["To"] for m in mails) == ["alice@example.com", "bob@example.com"]
     assert mails[0]["Subject"] == "Échec de réception d’un fax de numéro masqué"
+
+
+async def _consumed(db: Database, event_id: str) -> bool:
+    async with db.session(read_only=True) as session:
+        row = await session.scalar(select(OutboxEvent).where(OutboxEvent.event_id == event_id))
+    return row is not None and row.consumed_at is not None

@@ -18,15 +18,15 @@ from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
-from tests.events.conftest import SYSTEM_BROKER
 from tests.notify.conftest import LINE, SmtpServer
 
 
 async def test_notifier_process_mails_events_from_mqtt_and_stops_on_sigterm(
-        config: FaxcoreConfig, smtp_server: SmtpServer, tmp_path: Path) -> None:
+        config: FaxcoreConfig, smtp_server: SmtpServer, tmp_path: Path,
+        system_broker: str) -> None:
     prefix = f"test-{uuid.uuid4().hex[:8]}"
     client_id = f"{prefix}-notifier"
-    broker = BrokerAddress.parse(SYSTEM_BROKER)
+    broker = BrokerAddress.parse(system_broker)
     # The notifier's persistent session exists before it starts: nothing published
     # while it connects can be missed.
     async with aiomqtt.Client(broker.host, broker.port, identifier=client_id,
@@ -44,7 +44,7 @@ async def test_notifier_process_mails_events_from_mqtt_and_stops_on_sigterm(
             env = {k: v for k, v in os.environ.items() if not k.startswith("FAXCORE_")}
             env.update({
                 "FAXCORE_DATA_DIR": str(config.data_dir), "FAXCORE_SMTP_URL": smtp_server.url,
-                "FAXCORE_MQTT_URL": SYSTEM_BROKER, "FAXCORE_MQTT_TOPIC_PREFIX": prefix,
+                "FAXCORE_MQTT_URL": system_broker, "FAXCORE_MQTT_TOPIC_PREFIX": prefix,
                 "FAXCORE_NOTIFY_MQTT_CLIENT_ID": client_id, "FAXCORE_NOTIFY_POLL_INTERVAL": "0.1",
             })
             proc = await asyncio.create_subprocess_exec(

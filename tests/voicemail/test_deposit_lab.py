@@ -115,7 +115,7 @@ async def cli(config: FaxcoreConfig, *args: str) -> str:
 
 def _cli(config: FaxcoreConfig, *args: str) -> str:
     vm = config.voicemail
-    env = {"FAXCORE_DATA_DIR": str(config.data_dir),
+    env = {"FAXCORE_DATA_DIR": str(config.data_dir), "FAXCORE_DATABASE_URL": config.database.url,
            "FAXCORE_VOICEMAIL_MWI_SPOOL_DIR": vm.mwi_spool_dir,
            "FAXCORE_VOICEMAIL_SOUNDS_DIR": vm.sounds_dir}
     result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
@@ -124,8 +124,8 @@ def _cli(config: FaxcoreConfig, *args: str) -> str:
 
 
 async def test_caller_hears_greetings_and_leaves_a_5_s_message_with_mwi(
-        lab: Lab, lab_config: FaxcoreConfig, tmp_path: Path) -> None:
-    await set_mode(lab_config, LineMode.VOICEMAIL)
+        lab: Lab, lab_database: FaxcoreConfig, tmp_path: Path) -> None:
+    await set_mode(lab_database, LineMode.VOICEMAIL)
     try:
         greeting = sound_seconds(lab, "vm-intro")
         beep = sound_seconds(lab, "beep")
@@ -135,7 +135,7 @@ async def test_caller_hears_greetings_and_leaves_a_5_s_message_with_mwi(
         ata_log = lab.chroot.host_path("/var/log/faxcore-lab/ata/messages.log")
         await lab.ata.rx("pjsip set logger on")
         try:
-            async with serving(lab_config) as served:
+            async with serving(lab_database) as served:
                 await _clear(served)
                 offset = ata_log.stat().st_size
                 before = len(await messages(served))
@@ -162,10 +162,10 @@ async def test_caller_hears_greetings_and_leaves_a_5_s_message_with_mwi(
         assert loud, "the greeting was silent"
         heard_for = (loud[-1] - loud[0]) / 100
         assert greeting - 1.0 <= heard_for <= greeting + beep + 0.6, (heard_for, greeting)
-        listed = await cli(lab_config, "vm", "list", "--line", LAB_LINE, "--json")
+        listed = await cli(lab_database, "vm", "list", "--line", LAB_LINE, "--json")
         assert f'"id": {kept.id}' in listed
     finally:
-        await set_mode(lab_config, LineMode.FAX)
+        await set_mode(lab_database, LineMode.FAX)
 
 
 async def _mwi(log: Path, offset: int, state: str) -> bool:

@@ -54,9 +54,10 @@ MAILBOX = "0972100001"  # LAB_LINE as dialled in France
 
 
 @pytest.fixture
-async def dial_in(lab: Lab, lab_config: FaxcoreConfig) -> AsyncIterator[FaxcoreConfig]:
+async def dial_in(lab: Lab, lab_database: FaxcoreConfig) -> AsyncIterator[FaxcoreConfig]:
     """The lab line in answering-machine mode with a PIN, and an access number."""
-    config = replace(lab_config, voicemail=replace(lab_config.voicemail, access_number=ACCESS))
+    config = replace(lab_database,
+                     voicemail=replace(lab_database.voicemail, access_number=ACCESS))
     await set_mode(config, LineMode.VOICEMAIL)
     async with Database(config.database_url) as db:
         await LineService(db).set(LAB_LINE, pin=PIN)
@@ -71,16 +72,9 @@ def envelope_of_tone(seconds: float) -> list[float]:
 
 
 async def call_access(config: FaxcoreConfig, **options: Any) -> CallOutcome:
-    """An ATA call to the access number.
-
-    Right after a serve start Asterisk may still hold the previous serve's
-    inactive app and refuse the call within a second: that one is retried.
-    """
-    for _ in range(3):
-        outcome = await Ata(config).call(ACCESS, **options)
-        if outcome.answered or outcome.elapsed > 5:
-            break
-        await asyncio.sleep(1)
+    """One ATA call to the access number: serve is ready, so it must be answered."""
+    outcome = await Ata(config).call(ACCESS, **options)
+    assert outcome.answered, outcome
     return outcome
 
 
