@@ -209,6 +209,9 @@ def _event_data(view: FaxView) -> dict[str, Any]:
 
 
 def _make_folder(folder: Path) -> None:
+    # Runs while the caller waits to be answered: only a new folder is fsynced.
+    if folder.is_dir():
+        return
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     make_durable(folder)
 
