@@ -120,6 +120,8 @@ def parse_tiff(data: bytes) -> list[CodedPage]:
 
 
 def _page_from_tags(data: bytes, tags: dict[int, tuple[int, ...]]) -> CodedPage:
+    # A tag present with no value counts as absent: the caller's default applies.
+    tags = {tag: values for tag, values in tags.items() if values}
     try:
         width = tags[IMAGE_WIDTH][0]
         height = tags[IMAGE_LENGTH][0]

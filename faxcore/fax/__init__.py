@@ -5,14 +5,22 @@ from faxcore.fax.events import (
     FaxCompleted,
     FaxEvent,
     Negotiated,
+    PageRefused,
     PageTransferred,
     RemoteIdentified,
 )
-from faxcore.fax.options import Direction, FaxSessionOptions, Resolution, Transport
+from faxcore.fax.options import (
+    MAX_PAGE_LENGTH_MM,
+    Direction,
+    FaxSessionOptions,
+    Resolution,
+    Transport,
+)
 from faxcore.fax.session import AUDIO_GAP, T38_TICK, FaxSession
 
 __all__ = [
     "AUDIO_GAP",
+    "MAX_PAGE_LENGTH_MM",
     "T38_TICK",
     "Direction",
     "FaxCompleted",
@@ -24,6 +32,7 @@ __all__ = [
     "FaxSessionOptions",
     "FaxStateError",
     "Negotiated",
+    "PageRefused",
     "PageTransferred",
     "RemoteIdentified",
     "Resolution",

@@ -36,6 +36,20 @@ class PageTransferred:
 
 
 @dataclass(frozen=True, slots=True)
+class PageRefused:
+    """A received page grew longer than allowed: it is dropped and the call ends.
+
+    ``rows`` is what spandsp held when the page was stopped, ``max_rows`` the
+    limit at the page's resolution.
+    """
+
+    page_no: int
+    rows: int
+    max_rows: int
+    resolution: str
+
+
+@dataclass(frozen=True, slots=True)
 class FaxCompleted:
     """Phase E: the call is over; ``success`` means T.30 code 0 (OK)."""
 
@@ -49,4 +63,4 @@ class FaxCompleted:
     duration: float
 
 
-FaxEvent = RemoteIdentified | Negotiated | PageTransferred | FaxCompleted
+FaxEvent = RemoteIdentified | Negotiated | PageTransferred | PageRefused | FaxCompleted

@@ -39,6 +39,11 @@ class Resolution(enum.Enum):
 
 ALL_RESOLUTIONS = frozenset(Resolution)
 
+# The longest page received: four A4 lengths.  Longer pages are refused and the
+# call ends, since spandsp holds a page's decoded rows in memory until its end.
+A4_LENGTH_MM = 297
+MAX_PAGE_LENGTH_MM = 4 * A4_LENGTH_MM
+
 # Highest bit rate -> modems whose fastest speed it is (V.17 14400, V.29 9600,
 # V.27ter 4800); spandsp falls back within them on bad training.
 _MODEMS_FOR_RATE = {
@@ -57,6 +62,8 @@ class FaxSessionOptions:
     when sending (we dialled) and False when receiving (we answered).
     ``max_duration`` (seconds of session time) is a safety net on top of the
     T.30 timers: the call is terminated if it has not ended by then.
+    ``max_page_length_mm`` bounds a received page (at its own vertical
+    resolution): a longer one is refused and the call terminated.
     """
 
     direction: Direction
@@ -71,6 +78,7 @@ class FaxSessionOptions:
     t38_version: int = 0
     tep: bool = False
     max_duration: float = 1800.0
+    max_page_length_mm: float = MAX_PAGE_LENGTH_MM
 
     def __post_init__(self) -> None:
         if not isinstance(self.direction, Direction):
@@ -97,6 +105,9 @@ class FaxSessionOptions:
             raise FaxOptionsError(f"T.38 version must be 0..3, got {self.t38_version}")
         if self.max_duration <= 0:
             raise FaxOptionsError(f"max duration must be positive, got {self.max_duration}")
+        if not self.max_page_length_mm > 0:
+            raise FaxOptionsError(
+                f"max page length must be positive, got {self.max_page_length_mm} mm")
 
     @property
     def calling_party(self) -> bool:

@@ -12,6 +12,18 @@ to send:
 
 ``next_event()`` hands out :mod:`faxcore.fax.events` in order; the last one is
 always :class:`~faxcore.fax.events.FaxCompleted`.
+
+A receiving session bounds the page in progress: spandsp 0.0.6 decodes every
+received row into one buffer that only grows until the page ends (and then
+writes the page to the TIFF in one piece), whatever length the sender
+announced.  After every call into spandsp the session reads the row count and
+ends the call once it passes ``max_page_length_mm`` at the page's resolution
+(:class:`~faxcore.fax.events.PageRefused`); a page that ended within that same
+call is caught in phase D and not counted.  Without ECM rows arrive a frame at
+a time, so the page is stopped within a few rows of the limit.  With ECM
+spandsp decodes a whole partial page (at most 256 frames of 256 bytes) in one
+call, so the page can overshoot the limit by what one such block decodes to:
+up to 524,288 T.6 rows of 216 bytes, 113 MB, freed as the call ends.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ from faxcore.fax.events import (
     FaxCompleted,
     FaxEvent,
     Negotiated,
+    PageRefused,
     PageTransferred,
     RemoteIdentified,
 )
@@ -41,6 +54,7 @@ from faxcore.spandsp import (
     T30Error,
     T38Terminal,
     completion_text,
+    resolution_name,
 )
 from faxcore.spandsp.channel import AudioBuffer
 
@@ -59,6 +73,8 @@ _IMAGE_SIZES = (
 )
 # spandsp 0.0.6 sends T.4 1-D/2-D and, with ECM, T.6.
 _COMPRESSIONS = Compressions.T4_1D | Compressions.T4_2D | Compressions.T6
+# Vertical resolution assumed while spandsp reports none (no page yet): the finest.
+_FINEST_Y_PIXELS_PER_METRE = 15400
 
 
 class FaxSession:
@@ -74,6 +90,8 @@ class FaxSession:
         self._remote_ident = ""
         self._negotiated: Negotiated | None = None
         self._pages = 0
+        self._receiving = options.direction is Direction.RECEIVE
+        self._refused: PageRefused | None = None
         self._packets: list[bytes] = []
         self._fraction = 0.0
         self._last_timer = now
@@ -175,6 +193,7 @@ class FaxSession:
         except ValueError as exc:
             raise FaxStateError(str(exc)) from exc
         self._last_timer = now
+        self._bound_page()
         if now > self._deadline:
             self._expire()
 
@@ -191,6 +210,7 @@ class FaxSession:
             raise FaxStateError("lost_audio on a T.38 session")
         self._channel.rx_fillin(n_samples)
         self._last_timer = now
+        self._bound_page()
         if now > self._deadline:
             self._expire()
 
@@ -208,6 +228,7 @@ class FaxSession:
             self._terminal.rx_packet(bytes(ifp), seq)
         except InvalidPacketError:
             self.invalid_packets += 1
+        self._bound_page()
 
     def packets_to_send(self) -> list[bytes]:
         """IFP packets produced since the last call, in order."""
@@ -249,11 +270,38 @@ class FaxSession:
                 while samples > 0 and not self.done:
                     self._channel.rx_fillin(min(samples, _FILLIN_CHUNK))
                     samples -= _FILLIN_CHUNK
+            self._bound_page()
         if not self.done and now > self._deadline:
             self._expire()
 
     def _on_packet(self, ifp: bytes, _count: int) -> None:
         self._packets.append(ifp)
+
+    # ------------------------------------------------------------ page length
+    def _max_rows(self, y_pixels_per_metre: int) -> int:
+        ppm = y_pixels_per_metre or _FINEST_Y_PIXELS_PER_METRE
+        return int(self.options.max_page_length_mm * ppm / 1000)
+
+    def _refuse(self, page_no: int, rows: int, y_pixels_per_metre: int) -> None:
+        self._refused = PageRefused(
+            page_no=page_no,
+            rows=rows,
+            max_rows=self._max_rows(y_pixels_per_metre),
+            resolution=resolution_name(y_pixels_per_metre),
+        )
+        self._events.append(self._refused)
+
+    def _bound_page(self) -> None:
+        """Receiving: end the call once the page in progress is too long (see module doc)."""
+        if not self._receiving or self._completed is not None or self.closed:
+            return
+        if self._refused is None:
+            rows, y_ppm = self._t30.page_rows()
+            if rows <= self._max_rows(y_ppm):
+                return
+            self._refuse(self._pages + 1, rows, y_ppm)
+        self._t30.terminate()
+        self._ensure_completed(T30Error.CALLDROPPED)
 
     # ------------------------------------------------------------- T.30 events
     def _expire(self) -> None:
@@ -293,6 +341,11 @@ class FaxSession:
         st = self._t30.statistics()
         pages = st.pages_tx if self.options.direction is Direction.SEND else st.pages_rx
         if pages > self._pages:
+            if self._receiving and st.length > self._max_rows(st.y_resolution):
+                # Not terminated from inside spandsp's callback: _bound_page
+                # does it as soon as the C call returns.
+                self._refuse(pages, st.length, st.y_resolution)
+                return
             self._report_negotiated()
             self._pages = pages
             self._events.append(
@@ -312,13 +365,22 @@ class FaxSession:
             return
         self._report_ident()
         st = self._t30.statistics() if not self.closed else None
-        if st is not None:
+        if st is not None and self._refused is None:
             pages = st.pages_tx if self.options.direction is Direction.SEND else st.pages_rx
             self._pages = max(self._pages, pages)
+        if self._refused is not None:
+            code = int(T30Error.CALLDROPPED)  # we ended it, whatever state T.30 was in
+        text = completion_text(code)
+        if self._refused is not None:
+            text = (
+                f"page {self._refused.page_no} refused: longer than "
+                f"{self.options.max_page_length_mm:g} mm ({self._refused.max_rows} rows "
+                f"at {self._refused.resolution})"
+            )
         self._completed = FaxCompleted(
-            success=code == T30Error.OK,
+            success=code == T30Error.OK and self._refused is None,
             t30_code=code,
-            t30_text=completion_text(code),
+            t30_text=text,
             pages=self._pages,
             bit_rate=st.bit_rate if st is not None and self._pages else 0,
             ecm=bool(st.ecm) if st is not None and self._pages else False,

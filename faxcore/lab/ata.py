@@ -171,8 +171,12 @@ class Ata:
 
     async def send_fax(self, to: str, document: Path, mode: str = "t38", station_id: str = "",
                        hangup_after_page: int | None = None,
-                       timeout: float = 600.0) -> CallOutcome:
-        """Fax ``document`` from the ATA to ``to`` through the PBX; return the outcome."""
+                       timeout: float = 600.0, as_is: bool = False) -> CallOutcome:
+        """Fax ``document`` from the ATA to ``to`` through the PBX; return the outcome.
+
+        ``as_is`` sends ``document`` unconverted: a fax TIFF whose pages go out
+        as they are (a page of any length, as a hostile sender would send it).
+        """
         if mode not in FAX_MODES:
             raise LabError(f"fax mode must be one of {', '.join(FAX_MODES)}, not {mode!r}")
         tx_dir = self._host(TX_DIR)
@@ -180,7 +184,10 @@ class Ata:
         name = f"{uuid.uuid4().hex}.tif"
         tiff = tx_dir / name
         try:
-            await to_fax_tiff(document, tiff)
+            if as_is:
+                await asyncio.to_thread(shutil.copyfile, document, tiff)
+            else:
+                await to_fax_tiff(document, tiff)
             setvars = {
                 "FAXCORE_FILE": f"{TX_DIR}/{name}",
                 "FAXCORE_FAXOPTS": "F" if mode == "g711" else "f",

@@ -10,7 +10,13 @@ from pathlib import Path
 from faxcore.ari.errors import AriError
 from faxcore.calls.handlers import Call
 from faxcore.config import FaxcoreConfig
-from faxcore.fax.events import FaxEvent, Negotiated, PageTransferred, RemoteIdentified
+from faxcore.fax.events import (
+    FaxEvent,
+    Negotiated,
+    PageRefused,
+    PageTransferred,
+    RemoteIdentified,
+)
 from faxcore.fax.options import Direction, FaxSessionOptions, Transport
 from faxcore.fax.session import FaxSession
 from faxcore.fax.transport import enable_t38_gateway, run_fax_over_call
@@ -57,6 +63,10 @@ class FaxReceptionHandler:
                 await self.store.update(fax.id, remote_station_id=event.station_id)
             elif isinstance(event, Negotiated):
                 transport = await call_transport(call)
+            elif isinstance(event, PageRefused):
+                log.warning("fax %d on %s: page %d refused after %d rows (limit %d at %s); "
+                            "ending the call", fax.id, line.number, event.page_no, event.rows,
+                            event.max_rows, event.resolution)
 
         with FaxSession(options, now=time.monotonic()) as session:
             result = await run_fax_over_call(call.ari, self.media, call.id, call.gone, session,

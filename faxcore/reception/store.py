@@ -4,14 +4,19 @@ The record is written when the fax starts (state ``receiving``), updated after
 each page, and settled at the end with its PDF built first, so a record that
 says ``received`` or ``partial`` always has its PDF. The settle and its event
 are one transaction. ``settle_interrupted`` settles what a killed faxcore
-left ``receiving``, from the pages found in the TIFF.
+left ``receiving``, from the pages found in the TIFF, one row at a time.
+
+The TIFF holds what a caller sent. Building its PDF never raises: pages that
+cannot be read or are longer than a fax page are left out of the PDF, and a
+PDF that cannot be built at all leaves a ``failed`` fax; the TIFF is kept as
+received either way. The TIFF and the PDF are fsynced with their folder
+before the record says they exist.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,15 +25,21 @@ from typing import Any
 from PIL import Image, ImageSequence
 from sqlalchemy import select, update
 
-from faxcore.documents.errors import DocumentError
-from faxcore.documents.pdf import tiff_to_pdf, tiff_to_pdf_sync
+from faxcore.documents.errors import DocumentError, TiffFormatError
+from faxcore.documents.pdf import check_fax_page, tiff_to_pdf_sync
 from faxcore.events import EventKind, emit
 from faxcore.fax.events import FaxCompleted
+from faxcore.fax.options import MAX_PAGE_LENGTH_MM
 from faxcore.reception.errors import FaxNotFound
 from faxcore.storage.db import Database
+from faxcore.storage.files import make_durable
 from faxcore.storage.models import FaxState, Line, ReceivedFax, utcnow
 
 log = logging.getLogger(__name__)
+
+# The session measures pages at spandsp's exact resolution, the TIFF states a
+# dpi rounded to a whole number: one more millimetre covers the difference.
+PDF_PAGE_LENGTH_MM = MAX_PAGE_LENGTH_MM + 1
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,7 @@ class FaxStore:
                     local_station_id: str) -> ReceivedFax:
         """Record a reception that begins now; its files go in the line's folder."""
         folder = self.fax_dir / line.number.lstrip("+")
-        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True, mode=0o700)
+        await asyncio.to_thread(_make_folder, folder)
         async with self.db.session() as session:
             fax = ReceivedFax(line_id=line.id, line_number=line.number, channel_id=channel_id,
                               caller=caller, state=FaxState.RECEIVING,
@@ -98,10 +109,14 @@ class FaxStore:
         if fax is None:
             raise FaxNotFound(f"no received fax {fax_id}")
         pages = await self._make_pdf(fax, result.pages)
-        state = FaxState.RECEIVED if result.success and pages else (
+        complete = result.success and pages >= max(result.pages, 1)
+        state = FaxState.RECEIVED if complete else (
             FaxState.PARTIAL if pages else FaxState.FAILED)
-        text = result.t30_text if result.success or not pages else \
-            f"ended after {pages} page(s): {result.t30_text}"
+        text = result.t30_text
+        if pages < result.pages:
+            text = f"{pages} of {result.pages} page(s) readable, TIFF kept: {result.t30_text}"
+        elif pages and not result.success:
+            text = f"ended after {pages} page(s): {result.t30_text}"
         return await self._finish(
             fax_id, state=state, pages=pages, t30_code=result.t30_code, result_text=text,
             bit_rate=result.bit_rate or fax.bit_rate, ecm=result.ecm,
@@ -114,14 +129,23 @@ class FaxStore:
                 select(ReceivedFax).where(ReceivedFax.state == FaxState.RECEIVING))).all())
         settled = []
         for fax in stale:
-            pages = await self._make_pdf(fax, fax.pages)
-            state = FaxState.PARTIAL if pages else FaxState.FAILED
-            settled.append(await self._finish(
-                fax.id, state=state, pages=pages,
-                result_text=f"faxcore stopped during the reception ({pages} page(s) kept)"))
-            log.warning("fax %d on %s settled after a restart: %s, %d page(s)", fax.id,
-                        fax.line_number, state.value, pages)
+            # One row that cannot be settled must not keep every line down.
+            try:
+                settled.append(await self._settle_interrupted(fax))
+            except Exception:
+                log.exception("fax %d on %s: not settled after the restart, left for the next "
+                              "start", fax.id, fax.line_number)
         return settled
+
+    async def _settle_interrupted(self, fax: ReceivedFax) -> FaxView:
+        pages = await self._make_pdf(fax, fax.pages)
+        state = FaxState.PARTIAL if pages else FaxState.FAILED
+        view = await self._finish(
+            fax.id, state=state, pages=pages,
+            result_text=f"faxcore stopped during the reception ({pages} page(s) kept)")
+        log.warning("fax %d on %s settled after a restart: %s, %d page(s)", fax.id,
+                    fax.line_number, state.value, pages)
+        return view
 
     async def _finish(self, fax_id: int, **values: Any) -> FaxView:
         async with self.db.session() as session:
@@ -137,15 +161,18 @@ class FaxStore:
         return view
 
     async def _make_pdf(self, fax: ReceivedFax, expected: int) -> int:
-        """Build the PDF of the pages the TIFF holds; the page count (0: none, no PDF)."""
-        tiff, pdf = Path(fax.tiff_path), Path(fax.pdf_path)
-        if not tiff.exists() or tiff.stat().st_size == 0:
-            return 0
+        """Build the PDF of the pages the TIFF holds; the page count (0: none, no PDF).
+
+        Never raises (see the module doc): any failure is logged and counts as
+        no page, so the fax is settled ``failed`` with its TIFF kept.
+        """
         try:
-            return await tiff_to_pdf(tiff, pdf)
-        except DocumentError as exc:
-            log.warning("fax %d: %s; keeping the readable pages", fax.id, exc)
-        return await asyncio.to_thread(_salvage, tiff, pdf, expected)
+            return await asyncio.to_thread(
+                _build_pdf, Path(fax.tiff_path), Path(fax.pdf_path), expected)
+        except Exception:
+            log.exception("fax %d: no PDF could be built from %s; the TIFF is kept", fax.id,
+                          fax.tiff_path)
+            return 0
 
     async def list(self, line: str | None = None, limit: int = 100) -> list[FaxView]:
         """The latest received faxes, newest first."""
@@ -181,20 +208,53 @@ def _event_data(view: FaxView) -> dict[str, Any]:
     return data
 
 
+def _make_folder(folder: Path) -> None:
+    # Runs while the caller waits to be answered: only a new folder is fsynced.
+    if folder.is_dir():
+        return
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_durable(folder)
+
+
+def _build_pdf(tiff: Path, pdf: Path, expected: int) -> int:
+    if not tiff.exists() or tiff.stat().st_size == 0:
+        return 0
+    make_durable(tiff)
+    try:
+        return tiff_to_pdf_sync(tiff, pdf, PDF_PAGE_LENGTH_MM)
+    except DocumentError as exc:
+        log.warning("%s; keeping the readable pages", exc)
+    return _salvage(tiff, pdf, expected)
+
+
 def _salvage(tiff: Path, pdf: Path, expected: int) -> int:
-    """Copy the pages libtiff can still read (a TIFF cut short) and make their PDF."""
+    """The PDF of the fax-sized pages libtiff can still read (a TIFF cut short, a page too long).
+
+    The pages go through a copy; the TIFF itself stays as received.
+    """
     frames: list[Image.Image] = []
     try:
         with Image.open(tiff) as image:
-            for frame in ImageSequence.Iterator(image):
+            for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+                width, height = frame.size
+                y_dpi = float(frame.info.get("dpi", (0, 0))[1])
+                try:
+                    check_fax_page(f"{tiff.name} page {number}", width, height, y_dpi,
+                                   PDF_PAGE_LENGTH_MM)
+                except TiffFormatError as exc:
+                    log.warning("%s; left out of the PDF", exc)
+                    continue
                 frames.append(frame.convert("1").copy())
-    except (OSError, ValueError, SyntaxError, EOFError, TypeError) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError, TypeError,
+            Image.DecompressionBombError) as exc:
         log.warning("%s: reading stopped after %d of %d page(s): %s", tiff.name, len(frames),
                     expected, exc)
     if not frames:
         return 0
     salvaged = tiff.with_suffix(".salvaged.tif")
-    frames[0].save(salvaged, compression="group4", save_all=True, append_images=frames[1:],
-                   dpi=frames[0].info.get("dpi", (204, 196)))
-    shutil.move(salvaged, tiff)
-    return tiff_to_pdf_sync(tiff, pdf)
+    try:
+        frames[0].save(salvaged, compression="group4", save_all=True, append_images=frames[1:],
+                       dpi=frames[0].info.get("dpi", (204, 196)))
+        return tiff_to_pdf_sync(salvaged, pdf, PDF_PAGE_LENGTH_MM)
+    finally:
+        salvaged.unlink(missing_ok=True)

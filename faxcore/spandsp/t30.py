@@ -316,6 +316,17 @@ class T30:
             current_status=st.current_status,
         )
 
+    def page_rows(self) -> tuple[int, int]:
+        """``(rows, y pixels per metre)`` of the page being received or just received.
+
+        spandsp decodes each received row into one growing buffer and counts
+        it as it goes, so this is what the page in progress holds right now;
+        cheaper than :meth:`statistics` for a check after every frame.
+        """
+        st = self._stats
+        self._lib.t30_get_transfer_statistics(self._ptr, ctypes.byref(st))
+        return st.length, st.y_resolution
+
     def call_active(self) -> bool:
         """True while the T.30 call is in progress."""
         return bool(self._lib.t30_call_active(self._ptr))

@@ -8,12 +8,17 @@ pypdf.
 
 from __future__ import annotations
 
+import io
+import struct
 import subprocess
 import zipfile
 from pathlib import Path
 
 import pypdf
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
+
+from faxcore.documents.tiff import CodedPage, write_tiff
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -112,3 +117,62 @@ def make_encrypted_pdf(source: Path, path: Path) -> Path:
     with path.open("wb") as f:
         writer.write(f)
     return path
+
+
+def _small_fax_tiff() -> bytes:
+    """A 40-row G4 fax page with a few black bars, as a received TIFF would hold."""
+    image = Image.new("1", (1728, 40), 255)
+    draw = ImageDraw.Draw(image)
+    for x in range(0, 1700, 97):
+        draw.rectangle((x, x % 30, x + 40, x % 30 + 9), fill=0)
+    out = io.BytesIO()
+    image.save(out, format="TIFF", compression="group4", dpi=(204, 196))
+    return out.getvalue()
+
+
+SMALL_FAX = _small_fax_tiff()
+# Tags a fax page's directory holds, so fuzzed directories reach the page checks.
+_FAX_TAGS = [254, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 282, 283, 292, 296]
+
+
+@st.composite
+def tiff_directories(draw: st.DrawFn) -> bytes:
+    """A TIFF header and one directory of fax tags with arbitrary types, counts and values."""
+    order = draw(st.sampled_from(["<", ">"]))
+    entry = st.tuples(
+        st.sampled_from(_FAX_TAGS) | st.integers(0, 0xFFFF),
+        st.integers(0, 13),
+        st.sampled_from([0, 1, 2, 3, 0xFFFFFFFF]) | st.integers(0, 0xFFFFFFFF),
+        st.sampled_from([0, 1, 8, 40]) | st.integers(0, 0xFFFFFFFF))
+    # The four tags every page needs, most often present, then anything.
+    needed = [(tag, *rest) for tag in (256, 257, 273, 279) if draw(st.integers(0, 9))
+              for rest in [draw(entry)[1:]]]
+    entries = needed + draw(st.lists(entry, max_size=12))
+    table = struct.pack(order + "H", len(entries)) + b"".join(
+        struct.pack(order + "HHII", *entry) for entry in entries)
+    tail = draw(st.binary(max_size=64))
+    next_ifd = draw(st.sampled_from([0, 8]) | st.integers(0, 0xFFFFFFFF))
+    magic = b"II*\x00" if order == "<" else b"MM\x00*"
+    return magic + struct.pack(order + "I", 8) + table + struct.pack(order + "I", next_ifd) + tail
+
+
+@st.composite
+def damaged_fax(draw: st.DrawFn) -> bytes:
+    """A real fax TIFF cut short and with some bytes overwritten."""
+    data = bytearray(SMALL_FAX[: draw(st.integers(0, len(SMALL_FAX)))])
+    for _ in range(draw(st.integers(0, 8))):
+        if data:
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data)
+
+
+def write_blank_fax(path: Path, rows_per_page: list[int]) -> None:
+    """A G4 fax TIFF of blank pages of these heights, coded directly (nothing decoded).
+
+    A blank row is one T.6 bit (V0) under a blank row, so a page of 110,000
+    rows takes 14 KB here but 190 megapixels in any decoder.
+    """
+    pages = [CodedPage(width=1728, height=rows, compression=4, rows_per_strip=rows,
+                       strips=(b"\xff" * (rows // 8) + b"\x00\x10\x01",), x_dpi=204, y_dpi=196)
+             for rows in rows_per_page]
+    write_tiff(path, pages)

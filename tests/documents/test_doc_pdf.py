@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pikepdf
 import pypdf
 import pytest
+from doc_samples import damaged_fax, tiff_directories, write_blank_fax
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from faxcore.documents import (
@@ -19,6 +23,7 @@ from faxcore.documents import (
     TiffFormatError,
     convert_to_fax,
     tiff_to_pdf,
+    tiff_to_pdf_sync,
 )
 from faxcore.documents.pdf import inspect_pdf
 from faxcore.documents.tiff import read_tiff
@@ -94,3 +99,36 @@ def test_pdf_without_pages_is_empty(tmp_path: Path) -> None:
         writer.write(f)
     with pytest.raises(EmptyDocumentError, match=r"^empty.pdf: the PDF has no pages$"):
         inspect_pdf(empty)
+
+
+def test_a_page_longer_than_allowed_is_refused_before_any_decoding(tmp_path: Path) -> None:
+    tiff, pdf = tmp_path / "long.tif", tmp_path / "long.pdf"
+    write_blank_fax(tiff, [2296, 110_000])  # an A4 page, then 14 m of paper
+    with pytest.raises(TiffFormatError,
+                       match=r"^long.tif page 2: the page is 14255 mm long, longer than 1188 mm$"):
+        tiff_to_pdf_sync(tiff, pdf, max_length_mm=1188)
+    assert not pdf.exists()
+
+
+def test_a_decompression_bomb_is_a_tiff_format_error_even_without_a_length_limit(
+        tmp_path: Path) -> None:
+    tiff, pdf = tmp_path / "bomb.tif", tmp_path / "bomb.pdf"
+    write_blank_fax(tiff, [110_000])  # 190 megapixels: Pillow refuses to open it
+    with pytest.raises(TiffFormatError, match=r"^bomb.tif: the fax image cannot be read$"):
+        tiff_to_pdf_sync(tiff, pdf)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.tif"]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@settings(max_examples=150, deadline=None)
+@given(data=st.binary(max_size=256) | tiff_directories() | damaged_fax())
+def test_any_received_tiff_gives_a_pdf_or_a_tiff_format_error(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        tiff, pdf = Path(folder) / "r.tif", Path(folder) / "r.pdf"
+        tiff.write_bytes(data)
+        try:
+            pages = tiff_to_pdf_sync(tiff, pdf, max_length_mm=1188)
+        except TiffFormatError:
+            assert not pdf.exists()
+            return
+        assert len(pypdf.PdfReader(pdf).pages) == pages

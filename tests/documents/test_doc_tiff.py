@@ -8,6 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from doc_samples import damaged_fax, tiff_directories
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from faxcore.documents.errors import TiffFormatError
@@ -97,3 +100,13 @@ def test_band_must_be_one_strip_of_the_content_strip_height() -> None:
     with pytest.raises(TiffFormatError,
                        match=r"^header band of 20 rows does not match strips of 18 rows$"):
         stack_pages(band, body)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=256) | tiff_directories() | damaged_fax())
+def test_any_bytes_give_pages_or_a_tiff_format_error(data: bytes) -> None:
+    try:
+        pages = parse_tiff(data)
+    except TiffFormatError:
+        return
+    assert pages and all(isinstance(page, CodedPage) for page in pages)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import array
+import ctypes
 import gc
 import os
 from pathlib import Path
@@ -12,6 +13,7 @@ from PIL import Image, ImageChops
 
 from faxcore.fax import (
     AUDIO_GAP,
+    T38_TICK,
     Direction,
     FaxCompleted,
     FaxEvent,
@@ -21,6 +23,7 @@ from faxcore.fax import (
     FaxSessionOptions,
     FaxStateError,
     Negotiated,
+    PageRefused,
     PageTransferred,
     RemoteIdentified,
     Resolution,
@@ -347,3 +350,88 @@ def test_a_thousand_sessions_leave_no_rss_growth(tmp_path: Path, close: bool) ->
     gc.collect()
     grown = _rss_bytes() - before
     assert grown < 4 * 1024 * 1024, f"RSS grew by {grown} bytes"
+
+
+def _tall_blank_page(path: Path, rows: int) -> None:
+    Image.new("1", (1728, rows), 255).save(path, compression="group4", dpi=(204, 196))
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def _c_heap_bytes() -> int:
+    """Bytes glibc's malloc has handed out (where spandsp keeps a page's rows)."""
+    mallinfo2 = ctypes.CDLL(None).mallinfo2
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return int(info.uordblks + info.hblkhd)
+
+
+# Rows of a blank fine page 1188 mm long (the default limit), and one ECM
+# partial page of T.6 (256 frames of 256 bytes, one bit per blank row).
+FINE_MAX_ROWS = 9147
+ECM_BLOCK_ROWS = 256 * 256 * 8
+
+
+@pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "no-ecm"])
+def test_a_page_longer_than_four_a4_lengths_is_refused_and_ends_the_call(
+    tmp_path: Path, ecm: bool
+) -> None:
+    source = tmp_path / "tall.tif"
+    _tall_blank_page(source, 60_000)
+    sender = FaxSession(FaxSessionOptions(Direction.SEND, Transport.T38, source, ecm=ecm), 0.0)
+    receiver = FaxSession(
+        FaxSessionOptions(Direction.RECEIVE, Transport.T38, tmp_path / "recv.tif", ecm=ecm), 0.0
+    )
+    with sender, receiver:
+        transfer(sender, receiver)
+    assert receiver.result is not None and sender.result is not None
+    assert not receiver.result.success and receiver.result.pages == 0
+    assert receiver.result.t30_text == "page 1 refused: longer than 1188 mm (9147 rows at fine)"
+    assert not sender.result.success
+    events = _events(receiver)
+    assert not [e for e in events if isinstance(e, PageTransferred)]
+    [refused] = [e for e in events if isinstance(e, PageRefused)]
+    assert (refused.page_no, refused.max_rows, refused.resolution) == (1, FINE_MAX_ROWS, "fine")
+    # Without ECM rows arrive a frame at a time: stopped right past the limit.
+    # With ECM a whole partial page is decoded at once: at most one block more.
+    slack = ECM_BLOCK_ROWS if ecm else 100
+    assert FINE_MAX_ROWS < refused.rows <= FINE_MAX_ROWS + slack
+
+
+def test_memory_of_a_receiving_call_stays_bounded_whatever_the_page_length(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "tall.tif"
+    rows = 200_000
+    _tall_blank_page(source, rows)
+    sender = FaxSession(FaxSessionOptions(Direction.SEND, Transport.T38, source, ecm=False), 0.0)
+    receiver = FaxSession(
+        FaxSessionOptions(Direction.RECEIVE, Transport.T38, tmp_path / "recv.tif", ecm=False), 0.0
+    )
+    before = _c_heap_bytes()
+    peak = before
+    seq = [0, 0]
+    with sender, receiver:
+        for step in range(1, 100_000):
+            now = step * T38_TICK
+            sender.handle_timer(now)
+            receiver.handle_timer(now)
+            for ifp in sender.packets_to_send():
+                receiver.receive_packet(ifp, seq[0], now)
+                seq[0] += 1
+            for ifp in receiver.packets_to_send():
+                sender.receive_packet(ifp, seq[1], now)
+                seq[1] += 1
+            peak = max(peak, _c_heap_bytes())
+            if sender.done and receiver.done:
+                break
+    assert receiver.result is not None and not receiver.result.success
+    # spandsp holds a page's rows at 216 bytes each: the receiver used to hold
+    # all 200,000 (43 MB, the sender read its page before ``before``); now
+    # no more than the limit's 2 MB plus the modems' and libtiff's buffers.
+    grown = peak - before
+    assert grown < FINE_MAX_ROWS * 216 + 8 * 1024 * 1024, f"C heap grew {grown} bytes"

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from faxcore.media.audiosocket import (
+    HEADER,
+    MAX_PAYLOAD,
     Audio,
     AudioSocketParser,
     Dtmf,
     ErrorFrame,
+    Frame,
     Hangup,
     Identify,
     audio_frame,
@@ -64,3 +70,42 @@ def test_parser_rejects_malformed_frames_with_exact_messages(data: bytes, messag
 def test_oversized_audio_is_refused() -> None:
     with pytest.raises(AudioSocketProtocolError, match="exceeds 65535"):
         audio_frame(b"\x00" * 65536)
+
+
+frames = st.one_of(
+    st.just(Hangup()),
+    st.uuids().map(Identify),
+    st.sampled_from("0123456789*#ABCD").map(Dtmf),
+    st.binary(max_size=2000).map(lambda raw: Audio(raw[: len(raw) // 2 * 2])),
+    st.integers(0, 255).map(ErrorFrame),
+)
+
+
+def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({0, len(data), *(cut % (len(data) + 1) for cut in cuts)})
+    return [data[a:b] for a, b in itertools.pairwise(points)]
+
+
+@given(st.lists(frames, max_size=20), st.lists(st.integers(0, 1 << 16), max_size=30))
+def test_frames_come_back_whole_however_the_stream_is_cut(
+        sent: list[Frame], cuts: list[int]) -> None:
+    stream = b"".join(bytes(frame) for frame in sent)
+    parser = AudioSocketParser()
+    received = []
+    for chunk in _chunks(stream, cuts):
+        received += parser.feed(chunk)
+    assert received == sent
+    assert parser.pending == 0
+
+
+@given(st.lists(st.binary(max_size=300), max_size=30))
+def test_garbage_in_any_chunks_gives_frames_or_a_protocol_error_and_stays_bounded(
+        chunks: list[bytes]) -> None:
+    parser = AudioSocketParser()
+    for chunk in chunks:
+        try:
+            parser.feed(chunk)
+        except AudioSocketProtocolError:
+            return  # the stream is then closed: nothing after it is read
+        # At most one incomplete frame is kept: a header and 65,535 bytes.
+        assert parser.pending < HEADER.size + MAX_PAYLOAD

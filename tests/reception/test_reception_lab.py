@@ -180,3 +180,35 @@ async def test_a_subscriber_faxes_another_line_which_receives_it(
         async with Database(fax_line.database_url) as db:
             await LineService(db).remove(other)
             await sync_asterisk(fax_line, db)
+
+
+async def test_a_page_longer_than_four_a4_lengths_in_t38_ends_the_call_and_the_next_is_received(
+        fax_line: FaxcoreConfig, tmp_path: Path) -> None:
+    """A hostile T.38 sender's 5 m page: refused, the call ends, the fax is failed, no harm."""
+    endless = tmp_path / "endless.tif"
+    Image.new("1", (1728, 25_000), 255).save(endless, compression="group4", dpi=(204, 196))
+    document = tmp_path / "one-page.tif"
+    write_synthetic_document(document, 1)
+    before = {f.id for f in await faxes(fax_line)}
+    async with serving(fax_line) as served:
+        ata = Ata(served)
+        refused = await ata.send_fax(LAB_LINE, endless, mode="t38", station_id="ATA ENDLESS",
+                                     as_is=True, timeout=240)
+        assert not refused.fax_ok, refused
+        await wait_for(lambda: _settled(served, before), 30, "the refused fax settled")
+        [failed] = [f for f in await faxes(served) if f.id not in before]
+        after = before | {failed.id}
+        received = await ata.send_fax(LAB_LINE, document, mode="t38", station_id="ATA NEXT",
+                                      timeout=240)
+        assert received.fax_ok, received
+        await wait_for(lambda: _settled(served, after), 30, "the next fax settled")
+    assert failed.state is FaxState.FAILED and failed.pages == 0, failed
+    assert failed.result_text.startswith("page 1 refused: longer than 1188 mm"), failed
+    [fax] = [f for f in await faxes(fax_line) if f.id not in after]
+    assert fax.state is FaxState.RECEIVED and fax.pages == 1, fax
+    assert fax.remote_station_id == "ATA NEXT"
+
+
+async def _settled(config: FaxcoreConfig, before: set[int]) -> bool:
+    new = [f for f in await faxes(config) if f.id not in before]
+    return bool(new) and all(f.state is not FaxState.RECEIVING for f in new)

@@ -15,6 +15,7 @@ from faxcore.reception.errors import FaxNotFound
 from faxcore.reception.store import FaxStore
 from faxcore.storage.db import Database
 from faxcore.storage.models import FaxState, Line, LineMode, OutboxEvent, ReceivedFax
+from tests.documents.doc_samples import write_blank_fax
 
 NUMBER = "+33123456789"
 
@@ -99,3 +100,57 @@ async def test_receptions_left_by_a_killed_faxcore_are_settled_at_restart(
 async def test_an_unknown_fax_is_a_clear_error(database: Database, tmp_path: Path) -> None:
     with pytest.raises(FaxNotFound, match="no received fax 42"):
         await FaxStore(database, tmp_path).get(42)
+
+
+async def test_a_pdf_that_cannot_be_built_leaves_a_failed_fax_with_its_tiff_kept(
+        database: Database, tmp_path: Path) -> None:
+    store = FaxStore(database, tmp_path / "faxes")
+    fax = await store.start(await a_line(database), caller="a", channel_id="c1",
+                            local_station_id="X")
+    write_synthetic_document(Path(fax.tiff_path), 2)
+    sent = Path(fax.tiff_path).read_bytes()
+    Path(fax.pdf_path).mkdir()  # any failure: here the PDF cannot take its name
+    view = await store.settle(fax.id, completed(True, 2), "audio")
+    assert view.state is FaxState.FAILED and view.pages == 0
+    assert view.result_text == "0 of 2 page(s) readable, TIFF kept: OK"
+    assert Path(view.tiff_path).read_bytes() == sent
+    assert [e["kind"] for e in await events(database)] == ["fax.failed"]
+
+
+async def test_a_page_too_long_is_left_out_of_the_pdf_and_the_fax_is_partial(
+        database: Database, tmp_path: Path) -> None:
+    store = FaxStore(database, tmp_path / "faxes")
+    fax = await store.start(await a_line(database), caller="a", channel_id="c1",
+                            local_station_id="X")
+    # spandsp wrote page 2 before the session refused it (ECM decodes a block at once).
+    write_blank_fax(Path(fax.tiff_path), [2296, 110_000])
+    sent = Path(fax.tiff_path).read_bytes()
+    refused = "page 2 refused: longer than 1188 mm (9147 rows at fine)"
+    view = await store.settle(fax.id, completed(False, 1, 49, refused), "audio")
+    assert view.state is FaxState.PARTIAL and view.pages == 1
+    assert view.result_text == f"ended after 1 page(s): {refused}"
+    assert len(PdfReader(view.pdf_path).pages) == 1
+    assert Path(view.tiff_path).read_bytes() == sent
+
+
+async def test_settling_at_start_goes_on_past_faxes_whose_pdf_cannot_be_built(
+        database: Database, tmp_path: Path) -> None:
+    store = FaxStore(database, tmp_path / "faxes")
+    line = await a_line(database)
+    bomb = await store.start(line, caller="a", channel_id="c1", local_station_id="X")
+    write_blank_fax(Path(bomb.tiff_path), [110_000])  # 190 megapixels: Pillow refuses it
+    blocked = await store.start(line, caller="b", channel_id="c2", local_station_id="X")
+    write_synthetic_document(Path(blocked.tiff_path), 1)
+    Path(blocked.pdf_path).mkdir()
+    whole = await store.start(line, caller="c", channel_id="c3", local_station_id="X")
+    write_synthetic_document(Path(whole.tiff_path), 2)
+
+    settled = {v.id: v for v in await store.settle_interrupted()}
+
+    assert settled[bomb.id].state is FaxState.FAILED
+    assert settled[blocked.id].state is FaxState.FAILED
+    assert settled[whole.id].state is FaxState.PARTIAL and settled[whole.id].pages == 2
+    assert Path(bomb.tiff_path).exists() and Path(blocked.tiff_path).exists()
+    async with database.session(read_only=True) as session:
+        states = set((await session.scalars(select(ReceivedFax.state))).all())
+    assert FaxState.RECEIVING not in states
