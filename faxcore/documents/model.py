@@ -134,12 +134,25 @@ class CoverPage:
 
 @dataclass(frozen=True)
 class DocumentLimits:
-    """What one fax may contain; beyond, the send is refused before dialling."""
+    """What one fax may contain and cost; beyond, the send is refused before dialling.
+
+    The converter limits hold for every run of Ghostscript, LibreOffice,
+    rsvg-convert and the PDF probe (see ``tools.confine_argv``); ``work_mb``
+    bounds the private temporary folder of one conversion as it fills.
+    """
 
     max_pages: int = 100
     max_bytes: int = 20 * 1024 * 1024  # per input file
     # Seconds a single converter run may take (LibreOffice, Ghostscript).
     tool_timeout: float = 120.0
+    # CPU seconds, address space and largest written file of one converter run.
+    tool_cpu_seconds: int = 120
+    tool_memory_mb: int = 2048
+    tool_file_mb: int = 256
+    # Everything one conversion may write into its temporary folder at once.
+    work_mb: int = 1024
+    # What the members of an office file (a zip) may unpack to, together.
+    max_unpacked_mb: int = 256
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,20 @@ from pathlib import Path
 import pytest
 
 from faxcore.documents.errors import ConversionError, ConversionTimeoutError, ToolMissingError
-from faxcore.documents.model import Compression, PageGeometry, Paper, Quality
+from faxcore.documents.model import Compression, DocumentLimits, PageGeometry, Paper, Quality
 from faxcore.documents.tools import gs_fax_argv, run_tool, soffice_argv
 
-
-async def test_output_of_a_successful_run_is_returned() -> None:
-    assert await run_tool(["printf", "ok"], timeout=5, what="x") == b"ok"
+LIMITS = DocumentLimits(tool_timeout=5)
 
 
-async def test_failure_is_reported_without_the_tools_stderr() -> None:
+async def test_output_of_a_successful_run_is_returned(tmp_path: Path) -> None:
+    assert await run_tool(["printf", "ok"], limits=LIMITS, what="x", cwd=tmp_path) == b"ok"
+
+
+async def test_failure_is_reported_without_the_tools_stderr(tmp_path: Path) -> None:
     with pytest.raises(ConversionError) as info:
-        await run_tool(["sh", "-c", "echo secret-detail >&2; exit 3"], timeout=5, what="a.pdf")
+        await run_tool(["sh", "-c", "echo secret-detail >&2; exit 3"], limits=LIMITS,
+                       what="a.pdf", cwd=tmp_path)
     assert str(info.value) == "a.pdf: the document could not be converted"
 
 
@@ -27,16 +30,17 @@ async def test_slow_tool_is_killed_at_the_timeout(tmp_path: Path) -> None:
     start = time.monotonic()
     with pytest.raises(ConversionTimeoutError,
                        match=r"^a.doc: the conversion took longer than 0.3 s and was stopped$"):
-        await run_tool(["sh", "-c", f"sleep 2; touch {marker}"], timeout=0.3, what="a.doc")
+        await run_tool(["sh", "-c", f"sleep 2; touch {marker}"],
+                       limits=DocumentLimits(tool_timeout=0.3), what="a.doc", cwd=tmp_path)
     assert time.monotonic() - start < 1.5
     time.sleep(2.2)
     assert not marker.exists()
 
 
-async def test_missing_program_is_named() -> None:
+async def test_missing_program_is_named(tmp_path: Path) -> None:
     with pytest.raises(ToolMissingError,
                        match=r"^a.svg: the converter no-such-tool-xyz is not installed$"):
-        await run_tool(["no-such-tool-xyz"], timeout=5, what="a.svg")
+        await run_tool(["no-such-tool-xyz"], limits=LIMITS, what="a.svg", cwd=tmp_path)
 
 
 def test_gs_renders_the_content_area_in_strips_of_the_band_height() -> None:
