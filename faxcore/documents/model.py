@@ -11,6 +11,10 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from faxcore.config import DocumentsConfig
 
 FAX_WIDTH = 1728
 X_DPI = 204
@@ -153,6 +157,14 @@ class DocumentLimits:
     work_mb: int = 1024
     # What the members of an office file (a zip) may unpack to, together.
     max_unpacked_mb: int = 256
+
+    @classmethod
+    def of(cls, config: DocumentsConfig) -> DocumentLimits:
+        """The limits of the ``documents`` configuration section."""
+        return cls(max_pages=config.max_pages, max_bytes=config.max_file_mb * 1024 * 1024,
+                   tool_timeout=config.tool_timeout, tool_cpu_seconds=config.tool_cpu_seconds,
+                   tool_memory_mb=config.tool_memory_mb, tool_file_mb=config.tool_file_mb,
+                   work_mb=config.work_mb, max_unpacked_mb=config.max_unpacked_mb)
 
 
 @dataclass(frozen=True)
