@@ -54,6 +54,7 @@ from faxcore.documents.tools import (
     rsvg_argv,
     run_tool,
     soffice_argv,
+    write_soffice_profile,
 )
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,9 @@ async def _office_to_pdf(sources: Sequence[_Source], job: _Job) -> dict[int, Pat
         shutil.copyfile(src.path, target)
         staged.append(target)
     names = ", ".join(s.name for s in sources)
-    await run_tool(soffice_argv(staged, outdir, job.tmp / "lo-profile"),
+    profile = job.tmp / "lo-profile"
+    write_soffice_profile(profile)
+    await run_tool(soffice_argv(staged, outdir, profile),
                    limits=job.limits, what=names, cwd=job.tmp)
     result = {}
     for src, target in zip(sources, staged, strict=True):

@@ -36,6 +36,7 @@ __all__ = ["PdfInfo", "count_pdf_pages", "inspect_pdf", "tiff_to_pdf", "tiff_to_
 log = logging.getLogger(__name__)
 
 
+_PROBE = "import sys; from faxcore.documents.pdfprobe import main; sys.exit(main(sys.argv))"
 # Errors the probe may report, by name; anything else is a failed conversion.
 _PROBE_ERRORS: dict[str, type[DocumentError]] = {
     cls.__name__: cls
@@ -45,7 +46,7 @@ _PROBE_ERRORS: dict[str, type[DocumentError]] = {
 
 async def count_pdf_pages(path: Path, name: str, limits: DocumentLimits, cwd: Path) -> int:
     """Page count of an untrusted PDF, parsed by ``pdfprobe`` under the converter limits."""
-    out = await run_tool([sys.executable, "-m", "faxcore.documents.pdfprobe", str(path), name],
+    out = await run_tool([sys.executable, "-I", "-c", _PROBE, str(path), name],
                          limits=limits, what=name, cwd=cwd)
     try:
         result = json.loads(out)

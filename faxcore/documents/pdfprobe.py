@@ -57,14 +57,10 @@ def inspect_pdf(path: Path, name: str | None = None) -> PdfInfo:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m faxcore.documents.pdfprobe FILE NAME``: one JSON line on stdout."""
+    """``argv`` is (program, FILE, NAME): one JSON line on stdout, the count or the error."""
     try:
         result: dict[str, object] = {"pages": inspect_pdf(Path(argv[1]), argv[2]).pages}
     except DocumentError as exc:
         result = {"error": type(exc).__name__, "message": str(exc)}
     sys.stdout.write(json.dumps(result) + "\n")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))

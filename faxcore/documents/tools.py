@@ -37,6 +37,13 @@ TOOL_NICENESS = 10
 # How often ``watch`` looks at what a running converter has written.
 WATCH_INTERVAL = 0.2
 _MB = 1024 * 1024
+# Exit statuses of a run stopped by a limit: killed by the signal, or a shell or
+# unshare in between reporting it as 128 + signal.
+_LIMIT_EXITS = frozenset(code for sig in (signal.SIGKILL, signal.SIGXCPU, signal.SIGXFSZ)
+                         for code in (-sig, 128 + sig))
+# What converters print when an allocation fails at the address-space cap.
+_MEMORY_MARKERS = (b"VMerror", b"MemoryError", b"bad_alloc", b"Cannot allocate memory",
+                   b"out of memory")
 # Namespaces that cut a converter off the network and tie its children to it.
 _ISOLATE = ("unshare", "--net", "--pid", "--kill-child", "--")
 _ISOLATE_UNPRIVILEGED = ("unshare", "--map-root-user", "--net", "--pid", "--kill-child", "--")
@@ -80,6 +87,23 @@ def tool_env(home: Path) -> dict[str, str]:
     """A converter's environment: the private work folder as HOME and TMPDIR, nothing else."""
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
             "TMPDIR": str(home), "LANG": "C.UTF-8"}
+
+
+def _failure(what: str, returncode: int | None, output: bytes,
+             limits: DocumentLimits) -> ConversionError:
+    """The subscriber's error for a failed run, naming the limit that stopped it, if one did.
+
+    Ghostscript reports errors such as ``VMerror`` on stdout, so ``output`` is both.
+    """
+    if returncode in _LIMIT_EXITS:
+        return ConversionError(
+            f"{what}: the conversion needed more than the allowed {limits.tool_cpu_seconds} s "
+            f"of CPU or {limits.tool_file_mb} MB per file, and was stopped")
+    if any(marker in output for marker in _MEMORY_MARKERS):
+        return ConversionError(
+            f"{what}: the conversion needed more than the allowed {limits.tool_memory_mb} MB "
+            "of memory, and was stopped")
+    return ConversionError(f"{what}: the document could not be converted")
 
 
 async def _communicate(proc: asyncio.subprocess.Process, timeout: float,
@@ -134,12 +158,7 @@ async def run_tool(argv: Sequence[str], *, limits: DocumentLimits, what: str, cw
     if proc.returncode != 0:
         log.warning("%s: %s exited with %s: %s", what, argv[0], proc.returncode,
                     stderr.decode(errors="replace").strip())
-        if proc.returncode in (-signal.SIGKILL, -signal.SIGXCPU, -signal.SIGXFSZ):
-            raise ConversionError(
-                f"{what}: the conversion needed more than the allowed "
-                f"{limits.tool_cpu_seconds} s of CPU, {limits.tool_memory_mb} MB of memory or "
-                f"{limits.tool_file_mb} MB per file, and was stopped")
-        raise ConversionError(f"{what}: the document could not be converted")
+        raise _failure(what, proc.returncode, stdout + stderr, limits)
     return stdout
 
 
@@ -182,6 +201,34 @@ def gs_gray_argv(source: Path, pattern: Path, geometry: PageGeometry,
         "-sDEVICE=pgmraw", "-dTextAlphaBits=1", "-dGraphicsAlphaBits=1",
         f"-sOutputFile={pattern}", str(source),
     ]
+
+
+# LibreOffice settings of the private profile: no macros, no links to resources
+# outside the document (a document must not fetch URLs or read local files).
+_SOFFICE_SETTINGS = (
+    ("/org.openoffice.Office.Common/Security/Scripting", "MacroSecurityLevel", "int", "3"),
+    ("/org.openoffice.Office.Common/Security/Scripting", "DisableMacrosExecution", "boolean",
+     "true"),
+    ("/org.openoffice.Office.Common/Security/Scripting", "BlockUntrustedRefererLinks",
+     "boolean", "true"),
+    ("/org.openoffice.Office.Common/Misc", "UseLocking", "boolean", "false"),
+)
+
+
+def write_soffice_profile(profile: Path) -> None:
+    """A fresh LibreOffice user profile with macros and outside links turned off."""
+    items = "".join(
+        f'<item oor:path="{path}"><prop oor:name="{name}" oor:op="fuse" oor:type="xs:{kind}">'
+        f"<value>{value}</value></prop></item>\n"
+        for path, name, kind, value in _SOFFICE_SETTINGS)
+    user = profile / "user"
+    user.mkdir(parents=True, mode=0o700)
+    (user / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+        'xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+        f"{items}</oor:items>\n", encoding="utf-8")
 
 
 def soffice_argv(sources: Sequence[Path], outdir: Path, profile: Path) -> list[str]:

@@ -134,11 +134,14 @@ async def test_work_space_limit_stops_the_converter(tmp_path: Path, scratch: Pat
 async def test_converter_memory_limit_is_enforced(tmp_path: Path, scratch: Path) -> None:
     """A PostScript program that allocates without end fails at the address-space cap."""
     hog = tmp_path / "hog.ps"
-    hog.write_bytes(b"%!PS\n/a [ 0 1 100000000 { } for ] def showpage\n")
+    hog.write_bytes(b"%!PS\n/d 100000 dict def 0 1 99999 { d exch 60000 array put } for "
+                    b"showpage\n")  # about 96 GB of arrays
     start = time.monotonic()
-    with pytest.raises(ConversionError):
+    with pytest.raises(ConversionError) as info:
         await convert_to_fax([hog], tmp_path / "o.tif", quality=Quality.HIGH,
                              limits=DocumentLimits(tool_memory_mb=256, tool_timeout=60))
+    assert str(info.value) == (
+        "hog.ps: the conversion needed more than the allowed 256 MB of memory, and was stopped")
     assert time.monotonic() - start < 30
     assert not _processes_running(str(hog))
 
