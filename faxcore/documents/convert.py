@@ -366,7 +366,9 @@ async def convert_to_fax(
     """
     limits = limits or DocumentLimits()
     geometry = PageGeometry(quality, paper, header is not None)
-    sources = [_check_input(i, Path(p), limits) for i, p in enumerate(inputs)]
+    # Reading and sniffing files is blocking work: off the event loop that serves calls.
+    sources = await asyncio.to_thread(
+        lambda: [_check_input(i, Path(p), limits) for i, p in enumerate(inputs)])
     if not sources and cover is None:
         raise EmptyDocumentError("nothing to fax: no document and no cover page")
     cover_count = len(raster.cover_pages_layout(cover, geometry)) if cover else 0

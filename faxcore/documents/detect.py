@@ -68,8 +68,12 @@ _ODF_MIMETYPES = {
     b"application/vnd.oasis.opendocument.graphics": "odg",
 }
 _OOXML_DIRS = (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx"))
-_SVG_RE = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]",
-                     re.DOTALL | re.IGNORECASE)
+# A comment ends at its first "-->" (no lazy ".*?"), so the match is linear: a
+# lazy comment let "<!-- -->" repeated 30 times take minutes (each "-->" could
+# end any earlier comment).
+_SVG_RE = re.compile(
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--(?:[^-]|-(?!->))*-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]",
+    re.IGNORECASE)
 _TEXT_CONTROLS = set(range(0, 32)) - {9, 10, 12, 13}
 _SNIFF = 8192
 # An archive is looked at only through its central directory and a few bytes of

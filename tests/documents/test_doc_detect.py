@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -129,3 +131,14 @@ def test_any_bytes_give_a_kind_or_a_document_error(tmp_path: Path, data: bytes,
         assert str(exc).startswith(f"{name}: ")
     else:
         assert isinstance(detected.kind, Kind)
+
+
+def test_svg_sniff_of_many_comments_takes_linear_time(tmp_path: Path) -> None:
+    """30 comments once took minutes of backtracking on the event loop (run apart to bound it)."""
+    path = write(tmp_path, "comments", b"<!-- -->" * 30 + b"\n<svg></svg>")
+    many = write(tmp_path, "many", b"<!-- -->" * 1000 + b"x")
+    code = ("import sys; from pathlib import Path; from faxcore.documents.detect import detect; "
+            "print(detect(Path(sys.argv[1])).kind.value, detect(Path(sys.argv[2])).kind.value)")
+    done = subprocess.run([sys.executable, "-c", code, str(path), str(many)],
+                          capture_output=True, text=True, timeout=20, check=True)
+    assert done.stdout.split() == ["svg", "text"]
