@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from faxcore.documents import (
     ConversionError,
@@ -208,4 +209,18 @@ async def test_office_file_unpacking_beyond_the_limit_is_refused(tmp_path: Path)
                              limits=DocumentLimits(max_unpacked_mb=100))
     assert str(info.value) == "bomb.docx: the document unpacks to 120 MB, more than the 100 MB " \
                               "allowed"
+    assert time.monotonic() - start < 2
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+async def test_image_too_many_pixels_is_refused_before_decoding(tmp_path: Path) -> None:
+    """100 MP passes Pillow's own bomb check (179 MP) but would be decoded in faxcore."""
+    big = tmp_path / "big.png"
+    Image.new("1", (10000, 10000), 1).save(big)
+    start = time.monotonic()
+    with pytest.raises(DocumentTooLargeError) as info:
+        await convert_to_fax([big], tmp_path / "o.tif", quality=Quality.HIGH)
+    assert str(info.value) == (
+        "big.png: the image has 10000x10000 pixels, more than the 60 million a fax image may "
+        "have")
     assert time.monotonic() - start < 2
