@@ -13,6 +13,7 @@ belong to the test suite and are not configuration.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -196,6 +197,29 @@ class SendConfig:
 
 
 @dataclass
+class DocumentsConfig:
+    """Limits on documents sent as faxes and on the converters that read them (S1).
+
+    Documents come from subscribers (CLI, web portal, e-mail gateway) and are
+    hostile until rendered; see docs/security.md, "Senders of documents".
+    """
+
+    # Pages one fax may have, and megabytes per document file.
+    max_pages: int = 100
+    max_file_mb: int = 20
+    # Each converter run (Ghostscript, LibreOffice, rsvg-convert, PDF probe):
+    # wall-clock seconds, CPU seconds, address space and largest file written (MB).
+    tool_timeout: float = 120.0
+    tool_cpu_seconds: int = 120
+    tool_memory_mb: int = 2048
+    tool_file_mb: int = 256
+    # Megabytes one conversion may have in its temporary folder at once.
+    work_mb: int = 1024
+    # Megabytes the parts of an office file (a zip) may unpack to, together.
+    max_unpacked_mb: int = 256
+
+
+@dataclass
 class FaxcoreConfig:
     """The whole configuration; see ``deploy/faxcore.example.yaml``."""
 
@@ -212,6 +236,7 @@ class FaxcoreConfig:
     voicemail: VoicemailConfig = field(default_factory=VoicemailConfig)
     lab: LabConfig = field(default_factory=LabConfig)
     send: SendConfig = field(default_factory=SendConfig)
+    documents: DocumentsConfig = field(default_factory=DocumentsConfig)
 
     @property
     def database_url(self) -> str:
@@ -225,6 +250,88 @@ class FaxcoreConfig:
         """Where received faxes are stored."""
         return Path(self.fax.storage_dir).expanduser() if self.fax.storage_dir \
             else self.data_dir / "faxes"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Inclusive range of a numeric setting (``high`` None: no upper bound)."""
+
+    low: float
+    high: float | None = None
+
+    def describe(self) -> str:
+        if self.high is None:
+            return f"at least {self.low:g}"
+        return f"between {self.low:g} and {self.high:g}"
+
+
+_PORT = Bounds(0, 65535)
+_LISTEN_PORT = Bounds(1, 65535)
+# Every numeric setting and what it may be: a value outside is refused at load,
+# naming the key (``tests/test_config.py`` checks no numeric key is missing).
+BOUNDS: dict[str, Bounds] = {
+    "events.keep_days": Bounds(0),
+    "events.prune_interval_seconds": Bounds(1),
+    "smtp.timeout": Bounds(1),
+    "notify.max_attachment_mb": Bounds(0),
+    "notify.max_attempts": Bounds(1),
+    "notify.retry_initial": Bounds(1),
+    "notify.retry_max": Bounds(1),
+    "notify.poll_interval": Bounds(0.05, 3600),
+    "media.audiosocket_port": _PORT,
+    "fax.max_call_seconds": Bounds(30),
+    "voicemail.max_message_seconds": Bounds(1),
+    "voicemail.silence_seconds": Bounds(0),
+    "voicemail.min_message_ms": Bounds(0),
+    "voicemail.max_messages": Bounds(1),
+    "voicemail.max_storage_mb": Bounds(1),
+    "voicemail.nearly_full_percent": Bounds(1, 100),
+    "voicemail.retention_days": Bounds(1),
+    "voicemail.retention_interval_seconds": Bounds(1),
+    "voicemail.pin_lockout_failures": Bounds(1),
+    "voicemail.pin_lockout_seconds": Bounds(1),
+    "lab.pbx_sip_port": _LISTEN_PORT,
+    "lab.ata_sip_port": _LISTEN_PORT,
+    "lab.ari_port": _LISTEN_PORT,
+    "lab.ata_ari_port": _LISTEN_PORT,
+    "send.max_attempts": Bounds(1),
+    "send.retry_initial": Bounds(1),
+    "send.retry_max": Bounds(1),
+    "send.lease": Bounds(1),
+    "send.max_concurrent": Bounds(1),
+    "send.max_per_line": Bounds(1),
+    "send.poll_interval": Bounds(0.05, 3600),
+    "send.ring_timeout": Bounds(1, 600),
+    "documents.max_pages": Bounds(1, 10000),
+    "documents.max_file_mb": Bounds(1),
+    "documents.tool_timeout": Bounds(1),
+    "documents.tool_cpu_seconds": Bounds(1),
+    "documents.tool_memory_mb": Bounds(256),
+    "documents.tool_file_mb": Bounds(1),
+    "documents.work_mb": Bounds(16),
+    "documents.max_unpacked_mb": Bounds(1),
+}
+# Pairs (smaller, larger) of settings that must keep that order.
+ORDERED = (("notify.retry_initial", "notify.retry_max"), ("send.retry_initial", "send.retry_max"))
+
+
+def _value(config: FaxcoreConfig, key: str) -> Any:
+    section, name = key.split(".")
+    return getattr(getattr(config, section), name)
+
+
+def check_bounds(config: FaxcoreConfig) -> None:
+    """Refuse the first numeric setting out of its range, naming the key (``ConfigError``)."""
+    for key, bounds in BOUNDS.items():
+        value = _value(config, key)
+        too_high = bounds.high is not None and value > bounds.high
+        if not math.isfinite(value) or value < bounds.low or too_high:
+            raise ConfigError(f"{key}: {value!r} is out of range: it must be "
+                              f"{bounds.describe()}")
+    for low_key, high_key in ORDERED:
+        if _value(config, low_key) > _value(config, high_key):
+            raise ConfigError(f"{high_key}: {_value(config, high_key)!r} is less than "
+                              f"{low_key} ({_value(config, low_key)!r})")
 
 
 def _coerce(value: Any, target: Any, where: str) -> Any:
@@ -248,6 +355,8 @@ def _coerce(value: Any, target: Any, where: str) -> Any:
             raise ValueError(value)
         if target is Path:
             return Path(str(value)).expanduser()
+        if target in (int, float) and isinstance(value, bool):
+            raise ValueError(value)  # YAML's yes/no is not a number
         if target in (int, float, str):
             return target(value)
     except (TypeError, ValueError) as exc:
@@ -330,4 +439,5 @@ def load_config(path: str | os.PathLike[str] | None = None,
         data = loaded
     data = _merge(data, _env_overrides(env))
     config: FaxcoreConfig = _build(FaxcoreConfig, data, "")
+    check_bounds(config)
     return config

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from faxcore.config import FaxcoreConfig, load_config
+from faxcore.config import BOUNDS, FaxcoreConfig, check_bounds, load_config
 from faxcore.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "deploy" / "faxcore.example.yaml"
@@ -128,3 +128,55 @@ def test_example_file_documents_every_key() -> None:
 def test_example_file_holds_exactly_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     assert load_config(EXAMPLE, environ={}) == FaxcoreConfig()
+
+
+def _numeric_keys() -> set[str]:
+    config = FaxcoreConfig()
+    keys = set()
+    for key in _keys(FaxcoreConfig):
+        section, _, name = key.partition(".")
+        if name:
+            value = getattr(getattr(config, section), name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                keys.add(key)
+    return keys
+
+
+def test_every_numeric_setting_has_bounds_that_hold_its_default() -> None:
+    assert set(BOUNDS) == _numeric_keys()
+    check_bounds(FaxcoreConfig())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("voicemail:\n  pin_lockout_failures: 0\n",
+         "voicemail.pin_lockout_failures: 0 is out of range: it must be at least 1"),
+        ("send:\n  max_concurrent: -1\n",
+         "send.max_concurrent: -1 is out of range: it must be at least 1"),
+        ("fax:\n  max_call_seconds: 0\n",
+         "fax.max_call_seconds: 0 is out of range: it must be at least 30"),
+        ("voicemail:\n  nearly_full_percent: 150\n",
+         "voicemail.nearly_full_percent: 150 is out of range: it must be between 1 and 100"),
+        ("media:\n  audiosocket_port: 70000\n",
+         "media.audiosocket_port: 70000 is out of range: it must be between 0 and 65535"),
+        ("send:\n  poll_interval: .nan\n",
+         "send.poll_interval: nan is out of range: it must be between 0.05 and 3600"),
+        ("documents:\n  max_pages: 0\n",
+         "documents.max_pages: 0 is out of range: it must be between 1 and 10000"),
+        ("send:\n  retry_initial: 600\n  retry_max: 60\n",
+         "send.retry_max: 60.0 is less than send.retry_initial (600.0)"),
+        ("send:\n  max_per_line: yes\n", "send.max_per_line: True is not a valid int"),
+    ],
+)
+def test_settings_out_of_range_are_refused_naming_the_key(
+        tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(_write(tmp_path, text), environ={})
+    assert str(info.value) == message
+
+
+def test_environment_values_are_range_checked_too(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^events.prune_interval_seconds: 0 is out of range"):
+        load_config(environ={"FAXCORE_EVENTS_PRUNE_INTERVAL_SECONDS": "0",
+                             "FAXCORE_DATA_DIR": str(tmp_path)})

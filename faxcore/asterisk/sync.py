@@ -46,11 +46,13 @@ class SyncResult:
     reloaded: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     lines: int = 0
+    # Why nothing could be written, when a change was saved but not synced.
+    failed: str = ""
 
     @property
     def ok(self) -> bool:
         """True when everything changed is also live in Asterisk."""
-        return not self.warnings
+        return not self.warnings and not self.failed
 
 
 async def _load_lines(db: Database) -> list[Line]:

@@ -25,7 +25,7 @@ import click
 from faxcore import bench
 from faxcore.bench import BenchError
 from faxcore.cli.common import emit, handles_errors, json_option
-from faxcore.documents import HeaderSpec, Paper, Quality, convert_to_fax
+from faxcore.documents import DocumentLimits, HeaderSpec, Paper, Quality, convert_to_fax
 from faxcore.documents.errors import DocumentError
 from faxcore.documents.tiff import read_tiff
 from faxcore.documents.tools import GS, run_tool
@@ -55,7 +55,7 @@ async def make_pdf(pages: int, work: Path) -> Path:
     ps.write_text(benchmark_postscript(pages), encoding="ascii")
     await run_tool([GS, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite",
                     "-sPAPERSIZE=a4", f"-sOutputFile={pdf}", str(ps)],
-                   timeout=120, what="benchmark PDF")
+                   limits=DocumentLimits(), what="benchmark PDF", cwd=work)
     return pdf
 
 
@@ -117,7 +117,7 @@ async def run_benchmark(pages: int, repeat: int) -> DocumentsBench:
             start = time.perf_counter()
             await run_tool([GS, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=tiffg4",
                             "-r204x196", f"-sOutputFile={theirs}", str(pdf)],
-                           timeout=120, what="baseline gs")
+                           limits=DocumentLimits(), what="baseline gs", cwd=work)
             gs_times.append(time.perf_counter() - start)
             if doc.pages != pages or len(read_tiff(theirs)) != pages:
                 raise BenchError(f"expected {pages} pages, faxcore made {doc.pages}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import click
 
-from faxcore.cli.common import emit, handles_errors, json_option, run_async
+from faxcore.cli.common import emit, handles_errors, json_option, run_async, state
 from faxcore.documents import (
     Compression,
     CoverPage,
@@ -40,13 +41,19 @@ def documents() -> None:
 @click.option("--cover-from", default=None, help="Cover page: sender.")
 @click.option("--cover-to", default=None, help="Cover page: recipient.")
 @click.option("--cover-body", default="", help="Cover page: body text.")
-@click.option("--max-pages", default=DocumentLimits().max_pages, show_default=True)
+@click.option("--max-pages", type=click.IntRange(min=1), default=None,
+              help="Pages allowed (default: documents.max_pages of the configuration).")
 @json_option
+@click.pass_context
 @handles_errors
-def convert(inputs: tuple[Path, ...], output: Path, quality: str, paper: str, compression: str,
-            header_text: str | None, tsi: str, cover_from: str | None, cover_to: str | None,
-            cover_body: str, max_pages: int, as_json: bool) -> None:
-    """Convert INPUTS (in order) into one fax-ready TIFF."""
+def convert(ctx: click.Context, inputs: tuple[Path, ...], output: Path, quality: str, paper: str,
+            compression: str, header_text: str | None, tsi: str, cover_from: str | None,
+            cover_to: str | None, cover_body: str, max_pages: int | None,
+            as_json: bool) -> None:
+    """Convert INPUTS (in order) into one fax-ready TIFF, within the configured limits."""
+    limits = DocumentLimits.of(state(ctx).config.documents)
+    if max_pages is not None:
+        limits = replace(limits, max_pages=max_pages)
     header = HeaderSpec(text=header_text, tsi=tsi) if header_text is not None else None
     cover = None
     if cover_from is not None or cover_to is not None:
@@ -54,7 +61,7 @@ def convert(inputs: tuple[Path, ...], output: Path, quality: str, paper: str, co
                           when=datetime.now())
     doc = run_async(convert_to_fax(
         list(inputs), output, quality=Quality(quality), paper=Paper(paper), header=header,
-        cover=cover, limits=DocumentLimits(max_pages=max_pages),
+        cover=cover, limits=limits,
         compression=Compression(compression)))
     emit(doc, f"{doc.path}: {doc.pages} page(s), {doc.x_dpi}x{doc.y_dpi} dpi, "
               f"{doc.paper.value}, {doc.compression.value}", as_json)

@@ -4,11 +4,14 @@ Secrets need not appear on the command line (and so in ``ps``): a secret
 given as ``-`` is read from standard input, one line per ``-`` in the order
 sip password, fax password, PIN (for ``set``: the order of the arguments);
 ``env:NAME`` reads the environment variable NAME. After every change the
-Asterisk configuration is re-rendered and reloaded (``sync_asterisk``).
+Asterisk configuration is re-rendered and reloaded (``sync_asterisk``); if it
+cannot be written, the change still stands and the command says so in a
+warning (exit 0), so running it again never meets a half-done change.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -16,6 +19,7 @@ from typing import Any
 
 import click
 
+from faxcore.asterisk.errors import AsteriskConfigError
 from faxcore.asterisk.sync import SyncResult, sync_asterisk
 from faxcore.cli.common import (
     emit,
@@ -28,6 +32,9 @@ from faxcore.cli.common import (
 from faxcore.config import FaxcoreConfig
 from faxcore.lines.errors import InvalidLineInput
 from faxcore.lines.service import SETTABLE, LineService, LineView
+from faxcore.storage.db import Database
+
+log = logging.getLogger(__name__)
 
 _SECRETS = ("sip_password", "fax_password", "pin")
 
@@ -56,6 +63,9 @@ class SecretReader:
 
 
 def _asterisk_summary(result: SyncResult) -> str:
+    if result.failed:
+        return (f"asterisk: warning: {result.failed}; the line change is saved: run "
+                "'faxcore asterisk sync' once this is fixed")
     if not result.config_dir:
         return "asterisk: not configured (no asterisk.config_dir and no lab): nothing written"
     parts = [f"asterisk: {len(result.written)} file(s) written to {result.config_dir}"]
@@ -78,8 +88,23 @@ def _asterisk_json(result: SyncResult) -> dict[str, Any]:
         "written": result.written,
         "reloaded": result.reloaded,
         "warnings": result.warnings,
+        "failed": result.failed,
         "ok": result.ok and bool(result.config_dir),
     }
+
+
+async def _sync_after_change(config: FaxcoreConfig, db: Database) -> SyncResult:
+    """Sync Asterisk after a committed change: a failure is a warning on the change.
+
+    The change stays (rolling back would need the old secrets, and Asterisk
+    keeps its previous configuration meanwhile); exiting with an error after
+    committing would tell the operator the change did not happen.
+    """
+    try:
+        return await sync_asterisk(config, db)
+    except AsteriskConfigError as exc:
+        log.warning("line change saved, Asterisk configuration not written: %s", exc)
+        return SyncResult(failed=str(exc))
 
 
 async def _with_service(
@@ -90,7 +115,7 @@ async def _with_service(
     """Migrate, run ``work``, then (after a change) sync Asterisk."""
     async with migrated_database(config) as db:
         result = await work(LineService(db))
-        synced = await sync_asterisk(config, db) if sync else None
+        synced = await _sync_after_change(config, db) if sync else None
         return result, synced
 
 

@@ -13,12 +13,13 @@ TIFF appears at ``out`` only when complete.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,9 +45,17 @@ from faxcore.documents.model import (
     Paper,
     Quality,
 )
-from faxcore.documents.pdf import inspect_pdf
+from faxcore.documents.pdf import count_pdf_pages
 from faxcore.documents.tiff import CodedPage, TiffWriter, parse_tiff, stack_pages
-from faxcore.documents.tools import gs_fax_argv, gs_gray_argv, rsvg_argv, run_tool, soffice_argv
+from faxcore.documents.tools import (
+    gs_bounded,
+    gs_fax_argv,
+    gs_gray_argv,
+    rsvg_argv,
+    run_tool,
+    soffice_argv,
+    write_soffice_profile,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +92,45 @@ def _check_input(index: int, path: Path, limits: DocumentLimits) -> _Source:
         raise DocumentTooLargeError(
             f"{path.name}: the file is {size / 1048576:.1f} MB, more than the "
             f"{limits.max_bytes / 1048576:.0f} MB a fax document may have")
-    return _Source(index, path, detect(path))
+    return _Source(index, path, detect(path, limits))
 
 
 def _too_many(name: str, total: int, limits: DocumentLimits) -> DocumentTooLargeError:
     return DocumentTooLargeError(
         f"{name}: too many pages: the fax would have {total} pages, at most "
         f"{limits.max_pages} are allowed")
+
+
+def _used_bytes(folder: Path) -> int:
+    """Bytes of the files under ``folder`` now (files may vanish while counted)."""
+    total = 0
+    for root, _, files in os.walk(folder):
+        for file in files:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.lstat(os.path.join(root, file)).st_size
+    return total
+
+
+def _watch_output(work: Path, name: str, job: _Job, room: int) -> Callable[[], None]:
+    """A ``run_tool`` watch: stop Ghostscript past ``room`` pages or the work folder limit.
+
+    Ghostscript writes one file per page and stops writing after ``room + 1``
+    (``-dLastPage``), but a PostScript program may loop forever: the watch
+    refuses it as soon as the extra page appears.
+    """
+    limits = job.limits
+
+    def watch() -> None:
+        if sum(1 for _ in work.iterdir()) > room:
+            raise DocumentTooLargeError(
+                f"{name}: too many pages: the fax would have more than {limits.max_pages} "
+                f"pages, at most {limits.max_pages} are allowed")
+        if _used_bytes(job.tmp) > limits.work_mb * 1024 * 1024:
+            raise DocumentTooLargeError(
+                f"{name}: the conversion needs more than the {limits.work_mb} MB of work "
+                "space allowed")
+
+    return watch
 
 
 def _encode(bitmap: Image.Image, job: _Job) -> CodedPage:
@@ -118,8 +159,10 @@ async def _office_to_pdf(sources: Sequence[_Source], job: _Job) -> dict[int, Pat
         shutil.copyfile(src.path, target)
         staged.append(target)
     names = ", ".join(s.name for s in sources)
-    await run_tool(soffice_argv(staged, outdir, job.tmp / "lo-profile"),
-                   timeout=job.limits.tool_timeout, what=names)
+    profile = job.tmp / "lo-profile"
+    write_soffice_profile(profile)
+    await run_tool(soffice_argv(staged, outdir, profile),
+                   limits=job.limits, what=names, cwd=job.tmp)
     result = {}
     for src, target in zip(sources, staged, strict=True):
         pdf = outdir / f"{target.stem}.pdf"
@@ -150,30 +193,41 @@ def _gray_pages(files: list[Path], job: _Job) -> list[CodedPage]:
     return pages
 
 
-async def _render_with_gs(source: Path, name: str, job: _Job, work: Path,
-                          is_pdf: bool, max_pages: int) -> list[CodedPage]:
-    """Ghostscript: PDF/PostScript to content pages (strips, or dithered gray for best)."""
-    work.mkdir()
-    g = job.geometry
-    if g.quality.dither_everything:
-        await run_tool(gs_gray_argv(source, work / "p%05d.pgm", g, is_pdf),
-                       timeout=job.limits.tool_timeout, what=name)
-        files = sorted(work.glob("p*.pgm"))
-        if len(files) > max_pages:
-            raise _too_many(name, len(files), job.limits)
-        pages = await asyncio.to_thread(_gray_pages, files, job)
-    else:
-        out = work / "pages.tif"
-        await run_tool(gs_fax_argv(source, out, g, job.compression, is_pdf),
-                       timeout=job.limits.tool_timeout, what=name)
-        if not out.exists():
-            raise CorruptDocumentError(f"{name}: the document is damaged and cannot be read")
+def _strip_pages(files: list[Path], job: _Job, name: str) -> list[CodedPage]:
+    pages = []
+    for file in files:
         try:
-            pages = parse_tiff(out.read_bytes())
+            pages.extend(parse_tiff(file.read_bytes()))
         except TiffFormatError as exc:
             raise CorruptDocumentError(
                 f"{name}: the document is damaged and cannot be read") from exc
-        _check_strips(pages, job, name)
+        file.unlink()
+    _check_strips(pages, job, name)
+    return pages
+
+
+async def _render_with_gs(source: Path, name: str, job: _Job, work: Path,
+                          is_pdf: bool, max_pages: int) -> list[CodedPage]:
+    """Ghostscript: PDF/PostScript to content pages (strips, or dithered gray for best).
+
+    One file per page, at most ``max_pages + 1`` written, watched as they come.
+    """
+    work.mkdir()
+    g = job.geometry
+    best = g.quality.dither_everything
+    if best:
+        argv = gs_gray_argv(source, work / "p%05d.pgm", g, is_pdf)
+    else:
+        argv = gs_fax_argv(source, work / "p%05d.tif", g, job.compression, is_pdf)
+    await run_tool(gs_bounded(argv, max_pages + 1), limits=job.limits, what=name,
+                   cwd=job.tmp, watch=_watch_output(work, name, job, max_pages))
+    files = sorted(work.iterdir())
+    if len(files) > max_pages:
+        raise _too_many(name, job.limits.max_pages - max_pages + len(files), job.limits)
+    if best:
+        pages = await asyncio.to_thread(_gray_pages, files, job)
+    else:
+        pages = await asyncio.to_thread(_strip_pages, files, job, name)
     if not pages:
         raise EmptyDocumentError(f"{name}: the document has no pages")
     return pages
@@ -231,11 +285,11 @@ async def _prepare(src: _Source, office_pdf: Path | None, job: _Job) -> _Prepare
     pdf = src.path
     if kind is Kind.SVG:
         pdf = job.tmp / f"svg{src.index}.pdf"
-        await run_tool(rsvg_argv(src.path, pdf), timeout=job.limits.tool_timeout, what=src.name)
+        await run_tool(rsvg_argv(src.path, pdf), limits=job.limits, what=src.name,
+                       cwd=job.tmp)
     elif kind is Kind.OFFICE and office_pdf is not None:
         pdf = office_pdf
-    info = await asyncio.to_thread(inspect_pdf, pdf, src.name)
-    return _Prepared(src, pdf, info.pages)
+    return _Prepared(src, pdf, await count_pdf_pages(pdf, src.name, job.limits, job.tmp))
 
 
 async def _render(prep: _Prepared, job: _Job, max_pages: int) -> list[CodedPage]:
@@ -312,7 +366,9 @@ async def convert_to_fax(
     """
     limits = limits or DocumentLimits()
     geometry = PageGeometry(quality, paper, header is not None)
-    sources = [_check_input(i, Path(p), limits) for i, p in enumerate(inputs)]
+    # Reading and sniffing files is blocking work: off the event loop that serves calls.
+    sources = await asyncio.to_thread(
+        lambda: [_check_input(i, Path(p), limits) for i, p in enumerate(inputs)])
     if not sources and cover is None:
         raise EmptyDocumentError("nothing to fax: no document and no cover page")
     cover_count = len(raster.cover_pages_layout(cover, geometry)) if cover else 0

@@ -11,6 +11,10 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from faxcore.config import DocumentsConfig
 
 FAX_WIDTH = 1728
 X_DPI = 204
@@ -134,12 +138,33 @@ class CoverPage:
 
 @dataclass(frozen=True)
 class DocumentLimits:
-    """What one fax may contain; beyond, the send is refused before dialling."""
+    """What one fax may contain and cost; beyond, the send is refused before dialling.
+
+    The converter limits hold for every run of Ghostscript, LibreOffice,
+    rsvg-convert and the PDF probe (see ``tools.confine_argv``); ``work_mb``
+    bounds the private temporary folder of one conversion as it fills.
+    """
 
     max_pages: int = 100
     max_bytes: int = 20 * 1024 * 1024  # per input file
     # Seconds a single converter run may take (LibreOffice, Ghostscript).
     tool_timeout: float = 120.0
+    # CPU seconds, address space and largest written file of one converter run.
+    tool_cpu_seconds: int = 120
+    tool_memory_mb: int = 2048
+    tool_file_mb: int = 256
+    # Everything one conversion may write into its temporary folder at once.
+    work_mb: int = 1024
+    # What the members of an office file (a zip) may unpack to, together.
+    max_unpacked_mb: int = 256
+
+    @classmethod
+    def of(cls, config: DocumentsConfig) -> DocumentLimits:
+        """The limits of the ``documents`` configuration section."""
+        return cls(max_pages=config.max_pages, max_bytes=config.max_file_mb * 1024 * 1024,
+                   tool_timeout=config.tool_timeout, tool_cpu_seconds=config.tool_cpu_seconds,
+                   tool_memory_mb=config.tool_memory_mb, tool_file_mb=config.tool_file_mb,
+                   work_mb=config.work_mb, max_unpacked_mb=config.max_unpacked_mb)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""PDF in and out: checks before rendering, received fax TIFF to PDF.
+"""PDF in and out: page counts before rendering (``pdfprobe``), received fax TIFF to PDF.
 
 Received faxes become PDFs with the CCITT data embedded as is (img2pdf puts a
 single-strip G4 page into the PDF byte for byte; other bilevel pages are
@@ -13,54 +13,57 @@ wider than a fax or longer than allowed is refused without decoding it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
+import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import img2pdf
-import pypdf
 from PIL import Image
-from pypdf.errors import PdfReadError
 
 from faxcore.documents.errors import (
+    ConversionError,
     CorruptDocumentError,
+    DocumentError,
     EmptyDocumentError,
     EncryptedDocumentError,
     TiffFormatError,
 )
+from faxcore.documents.model import DocumentLimits
+from faxcore.documents.pdfprobe import PdfInfo, inspect_pdf
 from faxcore.documents.tiff import read_tiff
+from faxcore.documents.tools import run_tool
 from faxcore.storage.files import fsync_path
+
+__all__ = ["PdfInfo", "count_pdf_pages", "inspect_pdf", "tiff_to_pdf", "tiff_to_pdf_sync"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class PdfInfo:
-    """What is known about a PDF before rendering it."""
+_PROBE = "import sys; from faxcore.documents.pdfprobe import main; sys.exit(main(sys.argv))"
+# Errors the probe may report, by name; anything else is a failed conversion.
+_PROBE_ERRORS: dict[str, type[DocumentError]] = {
+    cls.__name__: cls
+    for cls in (CorruptDocumentError, EmptyDocumentError, EncryptedDocumentError)
+}
 
-    pages: int
 
-
-def inspect_pdf(path: Path, name: str | None = None) -> PdfInfo:
-    """Page count of a PDF, refusing damaged, password-protected and empty ones."""
-    label = name or path.name
+async def count_pdf_pages(path: Path, name: str, limits: DocumentLimits, cwd: Path) -> int:
+    """Page count of an untrusted PDF, parsed by ``pdfprobe`` under the converter limits."""
+    out = await run_tool([sys.executable, "-I", "-c", _PROBE, str(path), name],
+                         limits=limits, what=name, cwd=cwd)
     try:
-        reader = pypdf.PdfReader(path, strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise EncryptedDocumentError(
-                f"{label}: the PDF is protected by a password; send it without password "
-                "protection")
-        pages = len(reader.pages)
-    except EncryptedDocumentError:
-        raise
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        log.info("%s: pypdf cannot read it: %s", label, exc)
-        raise CorruptDocumentError(f"{label}: the PDF is damaged and cannot be read") from exc
-    if pages == 0:
-        raise EmptyDocumentError(f"{label}: the PDF has no pages")
-    return PdfInfo(pages=pages)
+        result = json.loads(out)
+    except ValueError as exc:
+        raise ConversionError(f"{name}: the document could not be converted") from exc
+    if isinstance(result, dict) and isinstance(result.get("pages"), int):
+        return int(result["pages"])
+    error = _PROBE_ERRORS.get(str(result.get("error"))) if isinstance(result, dict) else None
+    if error is None:
+        raise ConversionError(f"{name}: the document could not be converted")
+    raise error(str(result.get("message")))
 
 
 # T.4's widest scan line (A3 at 408 dpi); a fax page is never wider.

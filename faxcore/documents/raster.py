@@ -59,6 +59,10 @@ MID_TONES = range(48, 208)
 PHOTO_FRACTION = 0.10
 # Resolution assumed for images that do not say theirs.
 DEFAULT_IMAGE_DPI = 96.0
+# Largest image decoded (in faxcore's process): a 600 dpi A4 scan is 35 MP, a
+# phone photo up to 50. Checked from the header before any pixel is decoded;
+# Pillow's own bomb check only refuses from 179 MP (716 MB as RGBA).
+MAX_IMAGE_PIXELS = 60_000_000
 
 _THRESHOLD = [0] * 128 + [255] * 128
 _SQUEEZED_THRESHOLD = [0] * 200 + [255] * 56
@@ -382,6 +386,10 @@ def image_bitmaps(path: Path, geometry: PageGeometry, dither_everything: bool,
                         f"{name}: the image has more than {max_pages} pages, the most a fax "
                         "may have")
                 width, height = frame.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise DocumentTooLargeError(
+                        f"{name}: the image has {width}x{height} pixels, more than the "
+                        f"{MAX_IMAGE_PIXELS // 1_000_000} million a fax image may have")
                 if index == 0 and image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
                     width, height = height, width  # EXIF says rotate by 90 degrees
                 size = fit_size(width, height, dpi, geometry)

@@ -15,7 +15,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from faxcore.documents import DocumentError, HeaderSpec, Quality, convert_to_fax
+from faxcore.documents import (
+    DocumentError,
+    DocumentLimits,
+    HeaderSpec,
+    Quality,
+    convert_to_fax,
+)
 from faxcore.lines.errors import InvalidLineInput
 from faxcore.lines.policy import normalize_number
 from faxcore.send.errors import SendRefused
@@ -68,10 +74,11 @@ class SendService:
     """Turns a ``SendRequest`` into queued jobs; documents land in ``spool``."""
 
     def __init__(self, db: Database, spool: Path, max_attempts: int = 3, *,
-                 has_trunk: bool = True) -> None:
+                 has_trunk: bool = True, limits: DocumentLimits | None = None) -> None:
         self.db = db
         self.spool = spool
         self.max_attempts = max_attempts
+        self.limits = limits or DocumentLimits()
         # Without an outbound trunk only faxcore lines can be reached: other
         # numbers are refused at submit time rather than failing at dial time.
         self.has_trunk = has_trunk
@@ -115,7 +122,8 @@ class SendService:
         tsi = line.station_id or line.number
         header = HeaderSpec(text=line.header, tsi=tsi, when=not_before.astimezone())
         try:
-            document = await convert_to_fax(files, out, quality=request.quality, header=header)
+            document = await convert_to_fax(files, out, quality=request.quality, header=header,
+                                            limits=self.limits)
         except DocumentError as exc:
             out.unlink(missing_ok=True)
             raise SendRefused(f"document refused: {exc}") from exc

@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 from faxcore.config import FaxcoreConfig
+from faxcore.documents import DocumentLimits
 from faxcore.send.policy import RetryPolicy
 from faxcore.send.queue import SendQueue
 from faxcore.send.service import SendService
@@ -30,7 +31,8 @@ def policy(config: FaxcoreConfig) -> RetryPolicy:
 def service(config: FaxcoreConfig, db: Database) -> SendService:
     """A ``SendService`` on ``db``."""
     return SendService(db, spool_dir(config), config.send.max_attempts,
-                       has_trunk=bool(config.send.trunk_endpoint))
+                       has_trunk=bool(config.send.trunk_endpoint),
+                       limits=DocumentLimits.of(config.documents))
 
 
 def queue(config: FaxcoreConfig, db: Database) -> SendQueue:

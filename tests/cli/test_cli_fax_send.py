@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from faxcore.cli import main
@@ -65,3 +68,26 @@ def test_send_refusal_is_one_clear_line(config: FaxcoreConfig, tmp_path: Path) -
     bad_at = CliRunner().invoke(main, ["fax", "send", "--from", LINE, "--to", "+33987654321",
                                        "--at", "tomorrow", str(tmp_path / "x")], env=env)
     assert bad_at.exit_code == 1 and "YYYY-MM-DD HH:MM" in bad_at.output
+
+
+def test_postscript_page_loop_is_refused_within_the_configured_page_limit(
+        config: FaxcoreConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-line PostScript that once wrote 78 GB: one error line in seconds, nothing kept."""
+    asyncio.run(_line(config))
+    loop = tmp_path / "loop.ps"
+    loop.write_bytes(b"%!PS\n{ showpage } loop\n")
+    env = {"FAXCORE_DATA_DIR": str(config.data_dir),
+           "FAXCORE_SEND_TRUNK_ENDPOINT": "PJSIP/{digits}@trunk",
+           "FAXCORE_DOCUMENTS_MAX_PAGES": "5"}
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    start = time.monotonic()
+    result = CliRunner().invoke(main, ["fax", "send", "--from", LINE, "--to", "+33987654321",
+                                       "--quality", "best", str(loop)], env=env)
+    assert time.monotonic() - start < 20
+    assert result.exit_code == 1
+    assert result.output == (
+        "faxcore: error: document refused: loop.ps: too many pages: the fax would have more "
+        "than 5 pages, at most 5 are allowed\n")
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert list((config.data_dir / "outgoing").iterdir()) == []

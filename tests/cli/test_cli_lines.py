@@ -228,3 +228,25 @@ def test_line_changes_rewrite_the_asterisk_configuration(tmp_path: Path) -> None
 
     cli.json("line", "remove", "+33123456789", env={"FAXCORE_LOG_LEVEL": "ERROR"})
     assert "33123456789" not in (conf / "pjsip.conf").read_text()
+
+
+def test_unwritable_asterisk_folder_keeps_the_line_and_warns_once(tmp_path: Path) -> None:
+    """The change is saved and the command succeeds with a warning: never saved and failed."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    conf = blocker / "asterisk"
+    cli = Cli(_env(tmp_path / "data", FAXCORE_ASTERISK_CONFIG_DIR=str(conf)))
+    added = cli.run("line", "add", "+33123456789", "--sip-password", "abcd1234", ok=False)
+    assert added.returncode == 0, added.stderr
+    out = added.stdout.splitlines()
+    assert out[0] == "line +33123456789 added (fax)"
+    assert out[1].startswith(f"asterisk: warning: cannot write Asterisk configuration to {conf}")
+    assert out[1].endswith("the line change is saved: run 'faxcore asterisk sync' once this is "
+                           "fixed")
+    assert cli.json("line", "show", "+33123456789")["line"]["number"] == "+33123456789"
+    assert cli.error("line", "add", "+33123456789", "--sip-password", "abcd1234") == (
+        "line +33123456789 already exists")
+    removed = cli.json("line", "remove", "+33123456789", env={"FAXCORE_LOG_LEVEL": "ERROR"})
+    assert removed["asterisk"]["failed"].startswith("cannot write Asterisk configuration")
+    assert removed["asterisk"]["ok"] is False
+    assert cli.json("line", "list") == {"lines": []}

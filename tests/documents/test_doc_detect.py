@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 from doc_samples import make_docx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from faxcore.documents.detect import Detected, Kind, decode_text, detect
-from faxcore.documents.errors import EmptyDocumentError, UnsupportedDocumentError
+from faxcore.documents.errors import (
+    DocumentError,
+    EmptyDocumentError,
+    UnsupportedDocumentError,
+)
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -72,3 +81,64 @@ def test_text_sniff_tolerates_a_character_cut_at_the_end() -> None:
     data = "é".encode() * 4096  # 8192 bytes; cut in the middle of a character
     assert decode_text(data[:8191], final=False) is not None
     assert decode_text(b"abc\x00def") is None
+
+
+def _zip_bytes(members: dict[str, bytes], method: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+_ODT = _zip_bytes({"mimetype": b"application/vnd.oasis.opendocument.text",
+                   "content.xml": b"<office:document-content/>"}, zipfile.ZIP_DEFLATED)
+_DOCX = _zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"},
+                   zipfile.ZIP_STORED)
+_PREFIXES = [b"", b"%PDF-", b"%!", b"\x89PNG\r\n\x1a\n", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+             b"PK\x03\x04", b"{\\rtf", b"<?xml version='1.0'?><svg ", b"RIFF\0\0\0\0WEBP"]
+
+
+@st.composite
+def hostile_files(draw: st.DrawFn) -> bytes:
+    """Arbitrary bytes, magic numbers followed by junk, and real archives damaged at random."""
+    kind = draw(st.sampled_from(["junk", "magic", "archive", "header"]))
+    if kind == "junk":
+        return draw(st.binary(max_size=4096))
+    if kind == "magic":
+        return draw(st.sampled_from(_PREFIXES)) + draw(st.binary(max_size=2048))
+    data = bytearray(draw(st.sampled_from([_ODT, _DOCX])))
+    if kind == "header":
+        # Flags and compression method of a directory entry: encrypted, unknown methods.
+        entries = [i for i in range(len(data) - 12) if data[i:i + 4] == b"PK\x01\x02"]
+        at = draw(st.sampled_from(entries))
+        data[at + 8:at + 12] = draw(st.binary(min_size=4, max_size=4))
+        return bytes(data)
+    for _ in range(draw(st.integers(0, 8))):
+        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data[: draw(st.integers(0, len(data)))])
+
+
+@settings(max_examples=400, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=hostile_files(), name=st.sampled_from(["x", "a.docx", "b.csv", "c.doc"]))
+def test_any_bytes_give_a_kind_or_a_document_error(tmp_path: Path, data: bytes,
+                                                   name: str) -> None:
+    path = write(tmp_path, name, data)
+    try:
+        detected = detect(path)
+    except DocumentError as exc:
+        assert str(exc).startswith(f"{name}: ")
+    else:
+        assert isinstance(detected.kind, Kind)
+
+
+def test_svg_sniff_of_many_comments_takes_linear_time(tmp_path: Path) -> None:
+    """30 comments once took minutes of backtracking on the event loop (run apart to bound it)."""
+    path = write(tmp_path, "comments", b"<!-- -->" * 30 + b"\n<svg></svg>")
+    many = write(tmp_path, "many", b"<!-- -->" * 1000 + b"x")
+    code = ("import sys; from pathlib import Path; from faxcore.documents.detect import detect; "
+            "print(detect(Path(sys.argv[1])).kind.value, detect(Path(sys.argv[2])).kind.value)")
+    done = subprocess.run([sys.executable, "-c", code, str(path), str(many)],
+                          capture_output=True, text=True, timeout=20, check=True)
+    assert done.stdout.split() == ["svg", "text"]
