@@ -16,6 +16,7 @@ from typing import Any
 
 from faxcore.ari.errors import AriProtocolError
 from faxcore.ari.models import Bridge, Channel, Playback, Recording, parse_time
+from faxcore.security import untrusted
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class ChannelStateChange(ChannelEvent):
 
 @dataclass(frozen=True)
 class ChannelDtmfReceived(ChannelEvent):
-    """A DTMF digit ended on the channel."""
+    """A DTMF digit ended on the channel; ``digit`` is ``""`` for keys faxcore ignores (A-D)."""
 
     digit: str = ""
     duration_ms: int = 0
@@ -222,6 +223,7 @@ def _sub(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 Base = dict[str, Any]
+_MAX_ARGS = 8  # the dialplan contract passes at most three
 _Builder = Callable[[Base, Mapping[str, Any]], Event]
 
 
@@ -234,7 +236,8 @@ def _stasis_start(base: Base, d: Mapping[str, Any]) -> Event:
     return StasisStart(
         **base,
         channel=_channel(d),
-        args=tuple(str(a) for a in args) if isinstance(args, list) else (),
+        args=(tuple(untrusted.text(a, untrusted.ARG_MAX) for a in args[:_MAX_ARGS])
+              if isinstance(args, list) else ()),
         replace_channel=_opt_channel(d, "replace_channel"),
     )
 
@@ -261,7 +264,7 @@ _BUILDERS: dict[str, _Builder] = {
     "StasisEnd": _channel_event(StasisEnd),
     "ChannelStateChange": _channel_event(ChannelStateChange),
     "ChannelDtmfReceived": lambda b, d: ChannelDtmfReceived(
-        **b, channel=_channel(d), digit=str(d.get("digit", "")),
+        **b, channel=_channel(d), digit=untrusted.dtmf_key(d.get("digit")),
         duration_ms=_int(d, "duration_ms")),
     "ChannelHangupRequest": _hangup_request,
     "ChannelDestroyed": lambda b, d: ChannelDestroyed(

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from faxcore.ari.errors import AriProtocolError
+from faxcore.security import untrusted
 
 
 def _str(data: Mapping[str, Any], key: str, default: str = "") -> str:
@@ -47,14 +48,19 @@ def parse_time(text: str) -> datetime | None:
 
 @dataclass(frozen=True)
 class CallerId:
-    """A caller or connected-line identity."""
+    """A caller or connected-line identity, cleaned: the caller chose it.
+
+    ``number`` holds only an optional ``+`` and digits, ``name`` only
+    printable text (``faxcore.security.untrusted``).
+    """
 
     name: str = ""
     number: str = ""
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> CallerId:
-        return cls(name=_str(data, "name"), number=_str(data, "number"))
+        return cls(name=untrusted.text(data.get("name")),
+                   number=untrusted.caller_number(data.get("number")))
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ class DialplanLocation:
         priority = data.get("priority", 0)
         return cls(
             context=_str(data, "context"),
-            exten=_str(data, "exten"),
+            exten=untrusted.text(data.get("exten"), untrusted.ARG_MAX),
             priority=priority if isinstance(priority, int) else 0,
             app_name=_str(data, "app_name"),
             app_data=_str(data, "app_data"),

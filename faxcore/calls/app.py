@@ -14,6 +14,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 from faxcore.ari.client import AriClient
 from faxcore.ari.errors import AriError, AriNotFound, AriUnavailable
@@ -28,7 +29,7 @@ from faxcore.ari.events import (
     StasisEnd,
     StasisStart,
 )
-from faxcore.ari.models import Channel
+from faxcore.ari.models import CallerId, Channel
 from faxcore.calls.calllog import CallLog
 from faxcore.calls.handlers import (
     Call,
@@ -39,6 +40,7 @@ from faxcore.calls.handlers import (
     ServiceHandler,
     default_registry,
 )
+from faxcore.security import untrusted
 from faxcore.storage.models import CallDisposition, Line, LineMode
 
 log = logging.getLogger(__name__)
@@ -63,16 +65,16 @@ def called_number(start: StasisStart) -> str:
     """
     args = start.args
     if len(args) >= 2 and args[0] == "inbound":
-        return args[1]
+        return untrusted.dialled_number(args[1])
     if len(args) >= 3 and args[0] == "from-line":
-        return args[2]
-    return start.channel.dialplan.exten
+        return untrusted.dialled_number(args[2])
+    return untrusted.dialled_number(start.channel.dialplan.exten)
 
 
 def calling_line(start: StasisStart) -> str:
     """The line whose ATA placed the call (``from-line`` calls), else empty."""
     args = start.args
-    return args[1] if len(args) >= 3 and args[0] == "from-line" else ""
+    return untrusted.dialled_number(args[1]) if len(args) >= 3 and args[0] == "from-line" else ""
 
 
 def _service_key(number: str) -> str:
@@ -199,6 +201,8 @@ class StasisApp:
         answered = False
         stopping = False
         try:
+            if call.from_line:
+                await self._no_other_line(call)
             caller = call.channel.caller.number
             service = self.services.get(_service_key(call.called))
             if service is not None:
@@ -249,6 +253,25 @@ class StasisApp:
                     await asyncio.shield(self._finish(call, stopping))
             finally:
                 self.calls.pop(call.id, None)
+
+    async def _no_other_line(self, call: Call) -> None:
+        """A line's ATA may present its own number or an outside one, never another line's.
+
+        Its endpoint trusts the identity the ATA sends (``trust_id_inbound``:
+        it may be a small PBX passing on who called it), but filters,
+        envelopes and the call log must not believe a subscriber who claims
+        to be another subscriber: such a caller id becomes the calling
+        line's own number.
+        """
+        presented = call.channel.caller.number
+        if not presented:
+            return
+        named = await self.calllog.find_line(presented)
+        if named is None or named.number == call.from_line:
+            return
+        log.warning("call %s: line %s presented line %s's number %r; using its own number",
+                    call.id, call.from_line, named.number, presented)
+        call.channel = replace(call.channel, caller=CallerId(number=call.from_line))
 
     async def _reject(self, call: Call, caller: str) -> None:
         """Refuse an unknown number before answering: cause 1, logged and closed.

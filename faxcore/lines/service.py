@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from faxcore.events import EventKind, emit
 from faxcore.lines import policy
+from faxcore.lines.attempts import DEFAULT_LOCKOUT, Lockout, SecretGuard
 from faxcore.lines.errors import InvalidLineInput, LineExists, LineNotFound
-from faxcore.security.passwords import DEFAULT_REALM, hash_secret, sip_ha1, verify_secret
+from faxcore.security.passwords import DEFAULT_REALM, hash_secret, sip_ha1
 from faxcore.storage.db import Database
-from faxcore.storage.models import Line, LineMode
+from faxcore.storage.models import Line, LineMode, SecretKind
 
 # Keys ``LineService.set`` accepts, the same as ``faxcore line set`` takes.
 SETTABLE = ("mode", "fax_password", "pin", "sip_password", "station_id", "header", "language",
@@ -90,9 +91,15 @@ async def _hash(secret: str | None) -> str | None:
 class LineService:
     """Line provisioning on one database; ``realm`` is the SIP digest realm of every line."""
 
-    def __init__(self, db: Database, realm: str = DEFAULT_REALM) -> None:
+    def __init__(self, db: Database, realm: str = DEFAULT_REALM,
+                 lockout: Lockout = DEFAULT_LOCKOUT) -> None:
         self.db = db
         self.realm = realm
+        self._guards = {
+            SecretKind.PIN: SecretGuard(db, SecretKind.PIN, lockout,
+                                        lock_event=EventKind.VOICEMAIL_MAILBOX_LOCKED),
+            SecretKind.FAX_PASSWORD: SecretGuard(db, SecretKind.FAX_PASSWORD, lockout),
+        }
 
     async def add(
         self,
@@ -219,20 +226,20 @@ class LineService:
                        data={"change": "removed", "keys": []})
         return view
 
-    async def verify_fax_password(self, number: str, password: str) -> bool:
-        """True when ``password`` is the line's fax password (web portal, e-mail to fax)."""
-        return await self._verify(number, password, "fax_password_hash")
+    async def verify_fax_password(self, number: str, password: str, who: str = "") -> bool:
+        """True when ``password`` is the line's fax password (web portal, e-mail to fax).
 
-    async def verify_pin(self, number: str, pin: str) -> bool:
-        """True when ``pin`` is the line's voicemail PIN (dial-in, V3)."""
-        return await self._verify(number, pin, "pin_hash")
+        Every surface checks it here, under the line's lockout
+        (``faxcore.lines.attempts``); ``who`` (an address, a client) is kept
+        with the attempt. An unknown line answers False like a wrong password.
+        """
+        return (await self._guards[SecretKind.FAX_PASSWORD].check(
+            policy.normalize_number(number), password, who)).ok
 
-    async def _verify(self, number: str, secret: str, column: str) -> bool:
-        async with self.db.session() as session:
-            stored = getattr(await self._row(session, number), column)
-        if stored is None:
-            return False
-        return await asyncio.to_thread(verify_secret, secret, stored)
+    async def verify_pin(self, number: str, pin: str, who: str = "") -> bool:
+        """True when ``pin`` is the line's voicemail PIN (dial-in, V3), under the lockout."""
+        return (await self._guards[SecretKind.PIN].check(
+            policy.normalize_number(number), pin, who)).ok
 
     @staticmethod
     async def _row(session: AsyncSession, number: str) -> Line:

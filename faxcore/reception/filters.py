@@ -3,9 +3,10 @@
 ``decide`` is pure: the caller's number, whether they withheld it, the line's
 entries. A number is matched in the forms it may stand for (as received and
 E.164), on its digits; a pattern ending in ``*`` is a prefix. Any ``allow``
-entry makes the line a whitelist: only matching callers pass. ``block``
-wins over ``allow``. ``FilterService`` stores the entries (``call_filters``)
-and the line's ``refuse_anonymous`` flag.
+entry makes the line a whitelist: only callers with a matching number pass
+(a caller with no number never does). ``block`` wins over ``allow``.
+``FilterService`` stores the entries (``call_filters``) and the line's
+``refuse_anonymous`` flag.
 """
 
 from __future__ import annotations
@@ -62,18 +63,21 @@ def matches(pattern: str, caller: str) -> bool:
 
 def decide(caller: str, *, withheld: bool, refuse_anonymous: bool,
            entries: Iterable[FilterEntry]) -> Refusal | None:
-    """The refusal for this caller on a line with these settings, or None to answer."""
-    anonymous = withheld or not digits_of(caller)
-    if anonymous:
-        if refuse_anonymous:
-            return Refusal("anonymous caller refused")
-        return None
+    """The refusal for this caller on a line with these settings, or None to answer.
+
+    A whitelist admits only callers whose number is on it: withholding the
+    number or sending none never gets a caller past it. A number the network
+    passed with restricted presentation is still matched against both lists.
+    """
+    has_number = bool(digits_of(caller))
+    if refuse_anonymous and (withheld or not has_number):
+        return Refusal("anonymous caller refused")
     listed = list(entries)
     for entry in listed:
-        if entry.kind is FilterKind.BLOCK and matches(entry.pattern, caller):
+        if entry.kind is FilterKind.BLOCK and has_number and matches(entry.pattern, caller):
             return Refusal(f"caller blacklisted ({entry.pattern})")
     allowed = [e for e in listed if e.kind is FilterKind.ALLOW]
-    if allowed and not any(matches(e.pattern, caller) for e in allowed):
+    if allowed and not (has_number and any(matches(e.pattern, caller) for e in allowed)):
         return Refusal("caller not in the whitelist")
     return None
 

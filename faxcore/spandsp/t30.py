@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from faxcore.security import untrusted
 from faxcore.spandsp import _lib
 from faxcore.spandsp._owned import Handle
 from faxcore.spandsp.errors import CallError
@@ -291,8 +292,11 @@ class T30:
         self._lib.t30_set_phase_e_handler(self._ptr, cb, None)
 
     def remote_ident(self) -> str:
-        """The far end's TSI/CSI, ``""`` until phase B."""
-        return _lib.decode(self._lib.t30_get_rx_ident(self._ptr)).strip()
+        """The far end's TSI/CSI, ``""`` until phase B; printable ASCII, at most 20 characters.
+
+        The sender's fax machine chose it: it is cleaned here, where it enters faxcore.
+        """
+        return untrusted.station_id(_lib.decode(self._lib.t30_get_rx_ident(self._ptr)))
 
     def statistics(self) -> TransferStatistics:
         """``t30_get_transfer_statistics`` now."""

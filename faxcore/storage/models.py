@@ -395,12 +395,28 @@ class VoicemailBox(Base):
     envelope: Mapped[str] = mapped_column(String(16), default="both")
 
 
-class VoicemailPinFailure(Base):
-    """A wrong PIN for a mailbox (persisted: the lockout window spans calls)."""
+class SecretKind(enum.StrEnum):
+    """A line secret people type to prove who they are."""
 
-    __tablename__ = "voicemail_pin_failures"
+    PIN = "pin"                    # voicemail dial-in (V3)
+    FAX_PASSWORD = "fax_password"  # web portal, e-mail to fax
+
+
+class SecretAttempt(Base):
+    """One check of a line's PIN or fax password, recorded before the secret is verified.
+
+    ``settled`` is False while the check runs and True once it was wrong; a
+    right one is deleted. Attempts inside the lockout window (settled or not)
+    bound how many more checks the line admits (``faxcore.lines.attempts``).
+    """
+
+    __tablename__ = "secret_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"), index=True)
+    secret: Mapped[SecretKind] = mapped_column(
+        Enum(SecretKind, native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]))
     caller: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,32 +1,29 @@
 """Mailbox login for phone retrieval (V3) with a persisted brute-force lockout.
 
 Wrong PIN, unknown mailbox and locked mailbox all answer "no" after the same
-scrypt work, so a caller learns nothing about which mailboxes exist. Every
-wrong PIN is a row in ``voicemail_pin_failures``: the count survives calls
-and restarts. With ``pin_lockout_failures`` failures inside
-``pin_lockout_seconds`` the mailbox refuses even the right PIN until the
-oldest of them leaves the window; reaching the threshold emits
-``voicemail.mailbox_locked`` in the same transaction as the failure.
+scrypt work, so a caller learns nothing about which mailboxes exist. The PIN
+is checked through ``faxcore.lines.attempts``: each attempt is recorded and
+counted in one locked transaction before it is verified, so parallel calls
+get no more guesses than one call. With ``pin_lockout_failures`` attempts
+inside ``pin_lockout_seconds`` the mailbox refuses even the right PIN until
+the oldest of them leaves the window; reaching the threshold emits
+``voicemail.mailbox_locked`` once, in the transaction of that failure.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
 from faxcore.config import FaxcoreConfig
 from faxcore.events.kinds import EventKind
-from faxcore.events.outbox import emit
-from faxcore.security.passwords import hash_secret, verify_secret
+from faxcore.lines.attempts import Lockout, SecretGuard
 from faxcore.storage.db import Database
-from faxcore.storage.models import Line, VoicemailBox, VoicemailPinFailure, utcnow
-
-_EQUALIZER = hash_secret("faxcore-no-such-mailbox")  # checked when there is nothing to check
+from faxcore.storage.models import Line, SecretKind, VoicemailBox, utcnow
 
 
 @dataclass(frozen=True)
@@ -56,44 +53,22 @@ class MailboxLogin:
     def __init__(self, db: Database, config: FaxcoreConfig,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
-        self.config = config
-        self.clock = clock
+        vm = config.voicemail
+        self.guard = SecretGuard(db, SecretKind.PIN,
+                                 Lockout(vm.pin_lockout_failures, vm.pin_lockout_seconds),
+                                 lock_event=EventKind.VOICEMAIL_MAILBOX_LOCKED, clock=clock)
 
     async def check(self, mailbox: str, pin: str | None, caller: str = "",
                     own_line: str | None = None) -> LoginResult:
         """Log in; ``pin=None`` only works from the line itself with PIN skipping on."""
-        vm = self.config.voicemail
         number = mailbox_number(mailbox)
-        now = self.clock()
-        window_start = now - timedelta(seconds=vm.pin_lockout_seconds)
+        if pin is not None:
+            checked = await self.guard.check(number, pin, caller)
+            return LoginResult(checked.ok, checked.line_id, checked.number)
         async with self.db.session(read_only=True) as session:
             line = await session.scalar(select(Line).where(Line.number == number))
             box = await session.get(VoicemailBox, line.id) if line else None
-            failures = 0 if line is None else int(await session.scalar(
-                select(func.count()).select_from(VoicemailPinFailure).where(
-                    VoicemailPinFailure.line_id == line.id,
-                    VoicemailPinFailure.at > window_start)) or 0)
-        if pin is None:
-            skip = (line is not None and box is not None and box.skip_pin
-                    and own_line == line.number and failures < vm.pin_lockout_failures)
-            if skip and line is not None:
-                return LoginResult(True, line.id, line.number)
+        if (line is None or box is None or not box.skip_pin or own_line != line.number
+                or await self.guard.locked(line.number)):
             return LoginResult(False)
-        stored = line.pin_hash if line is not None and line.pin_hash else _EQUALIZER
-        matches = await asyncio.to_thread(verify_secret, pin, stored)
-        if line is None:
-            return LoginResult(False)
-        locked = failures >= vm.pin_lockout_failures
-        if matches and stored is not _EQUALIZER and not locked:
-            async with self.db.session() as session:
-                await session.execute(delete(VoicemailPinFailure).where(
-                    VoicemailPinFailure.line_id == line.id))
-            return LoginResult(True, line.id, line.number)
-        async with self.db.session() as session:
-            session.add(VoicemailPinFailure(line_id=line.id, caller=caller, at=now))
-            if failures + 1 == vm.pin_lockout_failures:
-                until = now + timedelta(seconds=vm.pin_lockout_seconds)
-                await emit(session, line=line.number, kind=EventKind.VOICEMAIL_MAILBOX_LOCKED,
-                           data={"caller": caller, "failures": failures + 1,
-                                 "until": until.isoformat()})
-        return LoginResult(False)
+        return LoginResult(True, line.id, line.number)

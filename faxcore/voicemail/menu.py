@@ -22,6 +22,7 @@ from datetime import datetime
 
 from faxcore.lines import policy
 from faxcore.lines.errors import InvalidLineInput
+from faxcore.security.untrusted import DTMF_KEYS, caller_number
 from faxcore.voicemail.errors import MenuError
 
 # ("sound", name) core sound; ("number", n) said as a number; ("digits", s)
@@ -156,8 +157,11 @@ def envelope_media(message: MessageInfo) -> list[Media]:
         ("number", str(when.day)), ("sound", f"digits/mon-{when.month - 1}"),
         ("number", str(when.hour)), ("number", f"{when.minute}"),
     ]
-    if message.caller:
-        items += [("sound", "vm-from-phonenumber"), ("digits", message.caller)]
+    # Only digits reach the "digits:" media URI: a stored caller with a comma
+    # would otherwise add media of its choice to the playback list.
+    number = caller_number(message.caller).lstrip("+")
+    if number:
+        items += [("sound", "vm-from-phonenumber"), ("digits", number)]
     else:
         items.append(("sound", "vm-unknown-caller"))
     return items
@@ -200,9 +204,9 @@ class VoicemailMenu:
         return self._ask(MenuState.MAILBOX, [("sound", "vm-login")], now)
 
     def digit(self, key: str, now: float) -> list[Action]:
-        """The caller pressed ``key`` (0-9, *, #)."""
-        if len(key) != 1 or key not in "0123456789*#":
-            raise MenuError(f"not a DTMF key: {key!r}")
+        """The caller pressed ``key`` (0-9, *, #); any other key (A-D) is ignored."""
+        if len(key) != 1 or key not in DTMF_KEYS:
+            return []
         if self.state in (MenuState.CHECKING, MenuState.DONE, MenuState.RECORDING):
             return []  # the login answer, the goodbye or the recording comes first
         actions: list[Action] = []
@@ -221,7 +225,10 @@ class VoicemailMenu:
             return []  # a stopped or superseded prompt
         self._playing = None
         follow, self._after_play = self._after_play, None
-        if follow is not None and not failed:  # a message that failed was not heard
+        # A message that failed was not heard; any other step (the recording
+        # after its prompt, the hang-up after the goodbye) goes on regardless,
+        # or the call would wait for a prompt that never comes.
+        if follow is not None and not (failed and follow == self._heard):
             return follow(now)
         self._deadline = now + self.options.input_timeout
         return []

@@ -11,6 +11,7 @@ from faxcore.ari.events import StasisEnd, StasisStart, parse_event
 from faxcore.calls.app import StasisApp, called_number, calling_line
 from faxcore.calls.calllog import CallLog
 from faxcore.calls.handlers import Call
+from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 
 CAPTURE = Path(__file__).parents[1] / "ari" / "captures" / "asterisk-22.10-events.jsonl"
@@ -96,3 +97,35 @@ async def test_the_app_is_ready_only_when_its_own_user_event_comes_back(
         assert not app.ready.is_set()
         app.dispatch(parse_event({**echo, "userevent": {"token": app._ready_token}}), tg)
         assert app.ready.is_set()
+async def _serve(database: Database, event: StasisStart) -> list[str]:
+    """Dispatch one call with Asterisk gone; the callers its log entries got."""
+    calllog = CallLog(database)
+    async with (AriClient("http://127.0.0.1:9", "u", "p", "faxcore", timeout=2) as ari,
+                asyncio.TaskGroup() as tg):
+        StasisApp(ari, calllog).dispatch(event, tg)
+    return [entry.caller for entry in await calllog.entries()]
+
+
+async def test_a_hostile_caller_id_is_logged_cleaned_never_lost(database: Database) -> None:
+    hostile = "+33,6\x1b[2J" + "1" * 200 + ",sound:tt-monkeys"
+    event = start_event(args=["inbound", "+33999999999\r\nX"],
+                        channel={"id": "c-hostile", "caller": {"number": hostile,
+                                                               "name": "\x07" * 500}})
+    assert await _serve(database, event) == ["+3362" + "1" * 16]  # 20 digits
+
+
+async def test_a_line_presenting_another_lines_number_is_taken_as_itself(
+        database: Database) -> None:
+    lines = LineService(database)
+    await lines.add("+33972100001", "Caller-line-1x")
+    await lines.add("+33972100002", "Victim-line-2x")
+
+    def from_line(channel_id: str, presented: str) -> StasisStart:
+        return start_event(args=["from-line", "+33972100001", "+33999999999"],
+                           channel={"id": channel_id, "caller": {"number": presented}})
+
+    callers = []
+    for channel_id, presented in (("c1", "0972100002"), ("c2", "+33972100002"),
+                                  ("c3", "0611223344"), ("c4", "+33972100001")):
+        callers = await _serve(database, from_line(channel_id, presented))
+    assert callers == ["+33972100001", "+33972100001", "0611223344", "+33972100001"]

@@ -435,3 +435,18 @@ def test_memory_of_a_receiving_call_stays_bounded_whatever_the_page_length(
     # no more than the limit's 2 MB plus the modems' and libtiff's buffers.
     grown = peak - before
     assert grown < FINE_MAX_ROWS * 216 + 8 * 1024 * 1024, f"C heap grew {grown} bytes"
+def test_a_station_id_with_control_characters_arrives_cleaned(tmp_path: Path) -> None:
+    """The sender picks its TSI: escape sequences and line breaks never reach faxcore."""
+    source = tmp_path / "send.tif"
+    write_synthetic_document(source, 1, Resolution.STANDARD)
+    hostile = "EVIL\x1b[2J\r\nBcc: x\x07"
+    sender = FaxSession(FaxSessionOptions(Direction.SEND, Transport.T38, source,
+                                          local_ident=hostile), now=0.0)
+    receiver = FaxSession(FaxSessionOptions(Direction.RECEIVE, Transport.T38,
+                                            tmp_path / "recv.tif"), now=0.0)
+    with sender, receiver:
+        transfer(sender, receiver)
+    assert receiver.result is not None and receiver.result.success
+    assert receiver.result.remote_ident == "EVIL [2J Bcc: x"
+    assert [e.station_id for e in _events(receiver) if isinstance(e, RemoteIdentified)] == [
+        "EVIL [2J Bcc: x"]

@@ -170,3 +170,15 @@ def test_station_id_header_and_language_limits() -> None:
     assert check_language("en_GB") == "en_GB"
     with pytest.raises(InvalidLineInput):
         check_language("french")
+
+
+@given(st.text())
+def test_any_text_normalises_to_e164_or_is_refused_with_the_line_error(typed: str) -> None:
+    try:
+        normal = normalize_number(typed)
+    except InvalidLineInput:
+        return
+    digits = normal[1:]
+    assert normal[0] == "+" and digits.isascii() and digits.isdigit()
+    assert 8 <= len(digits) <= 15 and digits[0] != "0"
+    assert normalize_number(normal) == normal

@@ -65,3 +65,16 @@ async def test_entries_are_stored_per_line_and_removed(database: Database) -> No
     with pytest.raises(NotFoundError):
         await service.add("+33100000000", BLOCK, "+336*")
     assert (await service.list(NUMBER))[1] == [FilterEntry(ALLOW, "+33712345678")]
+
+
+@pytest.mark.parametrize("caller", ["", "anonymous", "+"])
+@pytest.mark.parametrize("withheld", [False, True])
+def test_a_whitelist_refuses_callers_without_a_number(caller: str, withheld: bool) -> None:
+    assert refused(caller, FilterEntry(ALLOW, "+3361*"), withheld=withheld) == (
+        "caller not in the whitelist")
+
+
+def test_a_withheld_number_is_still_matched_against_both_lists() -> None:
+    assert refused("+33612345678", FilterEntry(ALLOW, "+3361*"), withheld=True) is None
+    assert refused("+33612345678", FilterEntry(BLOCK, "+3361*"), withheld=True) == (
+        "caller blacklisted (+3361*)")

@@ -25,7 +25,7 @@ from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 from faxcore.storage.models import LineMode, VoicemailFolder
 from faxcore.voicemail.store import MessageView, VoicemailStore
-from tests.calls.test_serve_lab import serving, wait_for
+from tests.calls.test_serve_lab import entries, serving, wait_for
 from tests.lab_fixtures import LAB_LINE
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -206,3 +206,30 @@ async def _personal_greeting_heard(served: FaxcoreConfig, tmp_path: Path) -> Non
     finally:
         await cli(served, "vm", "greeting", "use", "--line", LAB_LINE, "system")
     assert best_correlation(envelope(heard), envelope(personal)) > 0.8
+
+
+# What a hostile ATA presents: commas (media URIs in envelope playback),
+# control characters, and far more than the 64-character columns.
+HOSTILE_CALLER = "0612,sound:tt-monkeys,\x1b[2J" + "34" * 60
+
+
+async def test_a_hostile_caller_id_leaves_a_normal_message_with_a_cleaned_caller(
+        lab: Lab, lab_config: FaxcoreConfig, tmp_path: Path) -> None:
+    await set_mode(lab_config, LineMode.VOICEMAIL)
+    try:
+        wait = sound_seconds(lab, "vm-intro") + sound_seconds(lab, "beep") + 0.3
+        message = write_wav(tmp_path / "message.wav", [0] * int(wait * RATE) + tone(3.0))
+        async with serving(lab_config) as served:
+            await _clear(served)
+            before = len(await messages(served))
+            outcome = await Ata(served).call(LAB_LINE, play=message, seconds=0,
+                                             caller_id=HOSTILE_CALLER)
+            assert outcome.answered, outcome
+            await wait_for(lambda: _more(served, before), 30, "the message to be stored")
+            kept = (await messages(served))[before]
+            logged = (await entries(served))[-1]
+    finally:
+        await set_mode(lab_config, LineMode.FAX)
+    assert kept.caller == "06122343434343434343", kept  # its digits only, at most 20
+    assert logged.caller == kept.caller
+    assert 2.0 <= kept.duration_s <= 4.5, kept

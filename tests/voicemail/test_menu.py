@@ -348,9 +348,12 @@ def test_keys_while_checking_the_login_are_ignored() -> None:
     assert caller.press("123") == []
 
 
-def test_feeding_a_non_dtmf_key_is_an_adapter_error() -> None:
-    with pytest.raises(MenuError):
-        VoicemailMenu().digit("A", 0.0)
+def test_keys_a_to_d_and_other_non_keys_are_ignored() -> None:
+    caller = Caller(VoicemailMenu())
+    caller.start()
+    for key in ("A", "B", "C", "D", "", "12", "\x00"):
+        assert caller.menu.digit(key, 0.0) == []
+    assert caller.menu.state is MenuState.MAILBOX
 
 
 def test_a_login_answer_out_of_turn_is_an_adapter_error() -> None:

@@ -26,8 +26,8 @@ from faxcore.storage.models import (
     Line,
     LineMode,
     OutboxEvent,
+    SecretAttempt,
     VoicemailFolder,
-    VoicemailPinFailure,
 )
 from faxcore.voicemail.store import VoicemailStore
 from tests.calls.test_serve_lab import serving, wait_for
@@ -115,7 +115,7 @@ async def test_dial_in_plays_a_message_then_deletes_it_and_3_wrong_pins_end_a_ca
             # before the message, or it sees no change and sends no NOTIFY.
             await asyncio.sleep(MWI_POLL_SECONDS * 2.5)
             async with db.session(read_only=True) as session:
-                before = len(list(await session.scalars(select(VoicemailPinFailure))))
+                before = len(list(await session.scalars(select(SecretAttempt))))
             offset = ata_log.stat().st_size
             last = await _last_event(db)
             kept = await store.save_message(line_id, "0611223344", audio)
@@ -133,7 +133,7 @@ async def test_dial_in_plays_a_message_then_deletes_it_and_3_wrong_pins_end_a_ca
     async with Database(dial_in.database_url) as db:
         after = await VoicemailStore(db, dial_in).get(kept.id)
         async with db.session(read_only=True) as session:
-            failures = len(list(await session.scalars(select(VoicemailPinFailure))))
+            failures = len(list(await session.scalars(select(SecretAttempt))))
     assert after.folder is VoicemailFolder.DELETED
     ours = [kind for kind, payload in await _events(
         dial_in, ("voicemail.heard", "voicemail.deleted"), last) if f'"message_id": {kept.id}' in
