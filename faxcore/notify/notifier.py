@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
@@ -44,6 +43,7 @@ from faxcore.notify.compose import LineMail, compose
 from faxcore.notify.errors import DeliveryFailed, NotifyError
 from faxcore.notify.prefs import MAILED_KINDS, parse_preferences, recipients
 from faxcore.notify.retry import RetryPolicy
+from faxcore.runtime.supervisor import Loop
 from faxcore.storage.db import Database
 from faxcore.storage.models import Line, Notification, NotifyAddress, OutboxEvent, utcnow
 
@@ -225,8 +225,8 @@ class Notifier:
             if row is None:
                 return
             line = await self._line_mail(session, row.line)
-        event = Event.from_json(row.payload)
         try:
+            event = Event.from_json(row.payload)
             message = await self._message(event, line, row.address)
             await self.server.send(message)
         except jinja2.TemplateError as exc:
@@ -235,6 +235,13 @@ class Notifier:
                       row.kind, row.address, exc)
             return
         except DeliveryFailed as exc:
+            await self._failed_attempt(row_id, row.attempts, row.kind, row.address, exc)
+            return
+        except Exception as exc:
+            # Anything else (an unreadable attachment, a bad payload) is a failed
+            # attempt of this row: retried with backoff, ``failed`` after the last.
+            log.exception("notification %d (%s to %s): attempt %d failed unexpectedly",
+                          row_id, row.kind, row.address, row.attempts)
             await self._failed_attempt(row_id, row.attempts, row.kind, row.address, exc)
             return
         await self._finish(row_id, SENT, "")
@@ -249,7 +256,7 @@ class Notifier:
                        self.smtp_config.from_name)
 
     async def _failed_attempt(self, row_id: int, attempts: int, kind: str, address: str,
-                              exc: DeliveryFailed) -> None:
+                              exc: Exception) -> None:
         retry_at = self.retry.next_attempt(attempts, utcnow())
         if retry_at is None:
             await self._finish(row_id, FAILED, str(exc))
@@ -291,21 +298,13 @@ class Notifier:
 
     # --- loops ----------------------------------------------------------------------
 
-    async def run(self, sources: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> None:
-        """Deliver forever, plus the given event sources, in one task group."""
-        async with asyncio.TaskGroup() as tg:
-            tg.create_task(self._loop(self.deliver_due), name="notifier-delivery")
-            for source in sources:
-                tg.create_task(source(), name="notifier-source")
+    def delivery_loop(self) -> Loop:
+        """Sending what is due, for the process supervisor."""
+        return Loop("notifier-delivery", self.deliver_due, idle=self.notify.poll_interval)
 
-    async def run_outbox(self) -> None:
-        """Consume the outbox forever (the in-process source)."""
-        await self._loop(self.consume_outbox)
-
-    async def _loop(self, step: Callable[[], Awaitable[int]]) -> None:
-        while True:
-            if not await step():
-                await asyncio.sleep(self.notify.poll_interval)
+    def outbox_loop(self) -> Loop:
+        """Consuming the outbox (the in-process source), for the process supervisor."""
+        return Loop("notifier-outbox", self.consume_outbox, idle=self.notify.poll_interval)
 
 
 @dataclass(frozen=True)

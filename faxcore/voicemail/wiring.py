@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 
 from faxcore.calls.handlers import Handler, ServiceHandler
 from faxcore.config import FaxcoreConfig
 from faxcore.media.server import AudioSocketServer
+from faxcore.runtime.supervisor import Loop
 from faxcore.storage.db import Database
 from faxcore.storage.models import LineMode
 from faxcore.voicemail.deposit import voicemail_handler
@@ -33,27 +34,21 @@ def voicemail_services(config: FaxcoreConfig, db: Database) -> dict[str, Service
     return {number: Retrieval(db, config)} if number else {}
 
 
-async def retention_loop(store: VoicemailStore, interval: float) -> None:
-    """Apply retention (V7) at start and every ``interval`` seconds, until cancelled.
+async def retention_pass(store: VoicemailStore) -> int:
+    """Apply retention (V7) and reconcile MWI; returns how many messages went.
 
-    A failed pass is logged and retried at the next interval: retention is
-    housekeeping and must never stop call handling.
+    Run at start and every ``voicemail.retention_interval_seconds`` by the
+    process supervisor: counts may have changed while faxcore was stopped.
     """
-    while True:
-        try:
-            purged = await store.enforce_retention()
-            await store.sync_all_mwi()  # reconcile: counts may have changed while stopped
-            if purged:
-                log.info("voicemail retention: %d message(s) removed", purged)
-        except Exception:
-            log.exception("voicemail retention pass failed")
-        await asyncio.sleep(interval)
+    purged = await store.enforce_retention()
+    await store.sync_all_mwi()
+    if purged:
+        log.info("voicemail retention: %d message(s) removed", purged)
+    return purged
 
 
-def start_voicemail(tg: asyncio.TaskGroup, config: FaxcoreConfig,
-                    db: Database) -> list[asyncio.Task[None]]:
-    """The feature's background tasks, owned by ``tg`` (serve cancels them on stop)."""
+def voicemail_loops(config: FaxcoreConfig, db: Database) -> list[Loop]:
+    """The feature's background loops (run by the process supervisor)."""
     store = VoicemailStore(db, config)
-    return [tg.create_task(
-        retention_loop(store, config.voicemail.retention_interval_seconds),
-        name="voicemail-retention")]
+    return [Loop("voicemail-retention", functools.partial(retention_pass, store),
+                 idle=config.voicemail.retention_interval_seconds)]

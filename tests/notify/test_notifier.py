@@ -22,6 +22,7 @@ from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.notify.notifier import FAILED, PENDING, SENT, Notifier
 from faxcore.notify.wiring import notifier_for
+from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
 from faxcore.storage.models import Notification
 from faxcore.voicemail.store import VoicemailStore
@@ -31,7 +32,8 @@ from tests.notify.conftest import LINE, SmtpServer, notify_config, write_pdf, wr
 @asynccontextmanager
 async def notifier_running(notifier: Notifier) -> AsyncIterator[None]:
     async with asyncio.TaskGroup() as tg:
-        task = tg.create_task(notifier.run([notifier.run_outbox]))
+        task = tg.create_task(Supervisor().run([notifier.delivery_loop(),
+                                                notifier.outbox_loop()]))
         try:
             yield
         finally:
@@ -262,16 +264,41 @@ async def test_notifier_fed_from_mqtt_mails_once_even_with_the_outbox_too(
 
     async def bus() -> None:
         await from_bus.consume_mqtt(broker, prefix, f"{prefix}-notifier")
+    supervisor = Supervisor()
 
     async with asyncio.TaskGroup() as tg:
-        tasks = [tg.create_task(relay.run()), tg.create_task(from_bus.run([bus]))]
+        tasks = [tg.create_task(relay.run()),
+                 tg.create_task(supervisor.run([from_bus.delivery_loop(), Loop("bus", bus)]))]
         await asyncio.sleep(0.5)  # subscribed
         await emit_one(database, EventKind.FAX_FAILED, {"reason": "no carrier"})
         await wait_for(lambda: _count(smtp_server, 2))
-        tasks.append(tg.create_task(from_outbox.run([from_outbox.run_outbox])))
+        tasks.append(tg.create_task(supervisor.run([from_outbox.delivery_loop(),
+                                                     from_outbox.outbox_loop()])))
         await asyncio.sleep(0.5)
         for task in tasks:
             task.cancel()
     mails = smtp_server.mailbox.snapshot()
     assert sorted(m["To"] for m in mails) == ["alice@example.com", "bob@example.com"]
     assert mails[0]["Subject"] == "Échec de réception d’un fax de numéro masqué"
+
+
+async def test_unreadable_attachment_fails_its_row_after_max_attempts_and_mail_goes_on(
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig,
+        tmp_path: Path) -> None:
+    """A PDF path that is a folder (real ``IsADirectoryError``) costs that row only (11.6)."""
+    config = notify_config(config, smtp_server, max_attempts=3)
+    unreadable = tmp_path / "fax.pdf"
+    unreadable.mkdir()
+    bad = await emit_one(database, EventKind.FAX_RECEIVED,
+                         {"fax_id": 7, "pages": 1, "pdf_path": str(unreadable),
+                          "caller": "+33987654321"})
+    async with notifier_running(Notifier(database, config.smtp, config.notify)):
+        await wait_for(lambda: _all_state(database, FAILED))
+        await emit_one(database, EventKind.FAX_FAILED, {"reason": "no carrier"})
+        await wait_for(lambda: _count(smtp_server, 2))
+    failed = [r for r in await states(database) if r.event_id == bad]
+    assert len(failed) == 2
+    for row in failed:
+        assert (row.state, row.attempts) == (FAILED, 3)
+        assert "Is a directory" in row.last_error
+    assert all(m["Subject"].startswith("Échec") for m in smtp_server.mailbox.snapshot())
