@@ -197,8 +197,8 @@ class Notifier:
 
     async def deliver_due(self, limit: int = 20) -> int:
         """Try every notification that is due; returns how many were attempted."""
-        now = utcnow()
         async with self.db.session(read_only=True) as session:
+            now = await self.db.now(session)  # claims compare on the database's clock
             due = list(await session.execute(
                 select(Notification.id, Notification.attempts)
                 .where(Notification.state == PENDING, Notification.next_attempt_at <= now)
@@ -212,11 +212,12 @@ class Notifier:
 
     async def _claim(self, row_id: int, attempts: int) -> bool:
         async with self.db.session() as session:
+            lease_end = await self.db.now(session) + CLAIM_LEASE
             result = await session.execute(
                 update(Notification)
                 .where(Notification.id == row_id, Notification.state == PENDING,
                        Notification.attempts == attempts)
-                .values(attempts=attempts + 1, next_attempt_at=utcnow() + CLAIM_LEASE))
+                .values(attempts=attempts + 1, next_attempt_at=lease_end))
             return int(getattr(result, "rowcount", 0) or 0) == 1
 
     async def _deliver(self, row_id: int) -> None:
@@ -257,7 +258,8 @@ class Notifier:
 
     async def _failed_attempt(self, row_id: int, attempts: int, kind: str, address: str,
                               exc: Exception) -> None:
-        retry_at = self.retry.next_attempt(attempts, utcnow())
+        async with self.db.session(read_only=True) as session:
+            retry_at = self.retry.next_attempt(attempts, await self.db.now(session))
         if retry_at is None:
             await self._finish(row_id, FAILED, str(exc))
             log.error("notification %d (%s to %s) failed after %d attempts: %s",

@@ -1,6 +1,7 @@
 """The durable send queue: jobs in the database, claimed by workers with a lease.
 
 Several faxcore processes (on several hosts, one PostgreSQL) share the work:
+leases are taken and compared on the database's clock, not the hosts';
 a claim marks the job ``sending`` for one worker until its lease runs out,
 inside a transaction that sees every other claim. On PostgreSQL candidate
 rows are read ``FOR UPDATE SKIP LOCKED`` and claims are serialised by a
@@ -132,9 +133,9 @@ class SendQueue:
 
     async def claim(self, worker: str, now: datetime | None = None) -> Claim | None:
         """Take the next due job within the limits, or ``None``; expired leases are reaped first."""
-        now = now or utcnow()
         async with self.db.session() as session:
             await self._lock_claims(session)
+            now = now or await self.db.now(session)
             await self._reap(session, now)
             rows = (await session.execute(
                 select(SendJob.line_number, func.count()).where(SendJob.state == "sending")
@@ -164,8 +165,8 @@ class SendQueue:
 
     async def renew(self, claim: Claim, now: datetime | None = None) -> None:
         """Extend the lease; ``LeaseLost`` when the job was reaped or cancelled meanwhile."""
-        now = now or utcnow()
         async with self.db.session() as session:
+            now = now or await self.db.now(session)
             job = await self._held(session, claim)
             job.lease_expires_at = now + self.lease
 
@@ -182,8 +183,8 @@ class SendQueue:
         A reaped attempt is already ``interrupted``; one still ``sending`` was
         stopped because its job was cancelled and is recorded so.
         """
-        now = now or utcnow()
         async with self.db.session() as session:
+            now = now or await self.db.now(session)
             attempt = await session.get(SendAttempt, claim.attempt_id, with_for_update=True)
             if attempt is not None and attempt.outcome == "sending":
                 _record(attempt, AttemptResult(Failure(Source.LOCAL, Local.CANCELLED)), now)
@@ -202,8 +203,8 @@ class SendQueue:
         The event (``fax.sent``, ``fax.send_retry``, ``fax.send_failed``) is
         written in the same transaction.
         """
-        now = now or utcnow()
         async with self.db.session() as session:
+            now = now or await self.db.now(session)
             attempt = await session.get(SendAttempt, claim.attempt_id, with_for_update=True)
             if attempt is not None and attempt.outcome == "sending":
                 _record(attempt, result, now)  # kept even when the job moved on (cancel)
@@ -240,7 +241,7 @@ class SendQueue:
     async def reap(self, now: datetime | None = None) -> int:
         """Record attempts whose lease expired as interrupted; returns how many."""
         async with self.db.session() as session:
-            return await self._reap(session, now or utcnow())
+            return await self._reap(session, now or await self.db.now(session))
 
     async def _reap(self, session: AsyncSession, now: datetime) -> int:
         expired = (await session.scalars(

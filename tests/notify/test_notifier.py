@@ -302,3 +302,25 @@ async def test_unreadable_attachment_fails_its_row_after_max_attempts_and_mail_g
         assert (row.state, row.attempts) == (FAILED, 3)
         assert "Is a directory" in row.last_error
     assert all(m["Subject"].startswith("Échec") for m in smtp_server.mailbox.snapshot())
+
+
+async def test_a_notifier_whose_host_clock_is_ahead_leaves_a_claimed_mail_alone(
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Claims are on the database's clock (11.11). The host clock is the one fake: a
+    machine's clock cannot be moved for one test; this host runs 6 minutes ahead."""
+    from datetime import timedelta
+
+    from faxcore.storage.models import utcnow
+
+    config = notify_config(config, smtp_server)
+    await emit_one(database, EventKind.FAX_FAILED, {"reason": "no carrier"})
+    sending = Notifier(database, config.smtp, config.notify)
+    await sending.consume_outbox()
+    [first, _] = await states(database)
+    assert await sending._claim(first.id, first.attempts)  # being sent right now
+    monkeypatch.setattr("faxcore.notify.notifier.utcnow",
+                        lambda: utcnow() + timedelta(minutes=6))
+    ahead = Notifier(database, config.smtp, config.notify)
+    assert await ahead.deliver_due() == 1  # only the other, unclaimed row
+    assert [m["To"] for m in smtp_server.mailbox.snapshot()] == ["bob@example.com"]
