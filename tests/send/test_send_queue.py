@@ -227,3 +227,17 @@ async def test_a_host_clock_minutes_ahead_neither_reaps_a_live_lease_nor_breaks_
     await on_time.renew(live)  # not reaped: still this worker's
     view = await on_time.job(live.job_id)
     assert view.state == "sending" and view.history[0].outcome == "sending"
+
+
+async def test_the_spool_file_goes_once_every_job_of_its_batch_is_finished(
+        lines: Database, tmp_path: Path, letter: Path) -> None:
+    ids = await _submit(lines, tmp_path, letter, "+33987654321", "+33987654322", "+33987654323")
+    queue = _queue(lines, max_per_line=3)
+    first, second = await queue.claim("w1"), await queue.claim("w1")
+    assert first is not None and second is not None
+    spooled = Path(first.document)
+    await queue.finish(first, SENT)
+    await queue.finish(second, AttemptResult(Failure(Source.Q850, 1)))  # unallocated: final
+    assert spooled.is_file()  # the third job still needs it
+    await queue.cancel(ids[2])
+    assert not spooled.exists()

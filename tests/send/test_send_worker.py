@@ -45,6 +45,7 @@ async def test_worker_sends_every_job_once_and_records_the_attempt(
     jobs = await SendService(lines, tmp_path / "spool").submit(
         SendRequest(line=FAX_LINE, to=["+33987654321", "+33987654322"], files=[letter, letter]))
     queue = SendQueue(lines, RetryPolicy(), lease=30, max_concurrent=4, max_per_line=2)
+    sent_pages = read_tiff(tmp_path / "spool" / f"{jobs[0].batch}.tif")
     worker = SendWorker(queue, _loopback(received), "w1", slots=2, poll_interval=0.05)
     runner = asyncio.create_task(worker.run())
     try:
@@ -54,7 +55,7 @@ async def test_worker_sends_every_job_once_and_records_the_attempt(
     finally:
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
-    sent_pages = read_tiff(tmp_path / "spool" / f"{jobs[0].batch}.tif")
+    assert not (tmp_path / "spool" / f"{jobs[0].batch}.tif").exists()  # finished: removed
     for job in jobs:
         view = await queue.job(job.id)
         [attempt] = view.history
