@@ -26,7 +26,12 @@ from faxcore.send.wiring import send_loops
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
 from faxcore.storage.models import LineMode
-from faxcore.voicemail.wiring import voicemail_handlers, voicemail_loops, voicemail_services
+from faxcore.voicemail.wiring import (
+    reconcile_voicemail,
+    voicemail_handlers,
+    voicemail_loops,
+    voicemail_services,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,7 @@ async def serve(config: FaxcoreConfig, stop: asyncio.Event,
     ):
         store = FaxStore(db, config.fax_dir)
         await store.settle_interrupted()
+        await reconcile_voicemail(config, db, ari)
         fax_handler = FaxReceptionHandler(store, media, config)
         registry: dict[LineMode, Handler] = {
             **default_registry(), LineMode.FAX: fax_handler,

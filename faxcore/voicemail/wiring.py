@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import time
+from pathlib import Path
 
+from faxcore.ari.client import AriClient
 from faxcore.calls.handlers import Handler, ServiceHandler
 from faxcore.config import FaxcoreConfig
+from faxcore.errors import FaxcoreError
 from faxcore.media.server import AudioSocketServer
 from faxcore.runtime.supervisor import Loop
 from faxcore.storage.db import Database
 from faxcore.storage.models import LineMode
-from faxcore.voicemail.deposit import voicemail_handler
-from faxcore.voicemail.retrieval import Retrieval
+from faxcore.voicemail.deposit import recover_recordings, voicemail_handler
+from faxcore.voicemail.retrieval import Retrieval, sweep_copies
 from faxcore.voicemail.store import VoicemailStore
 
 log = logging.getLogger(__name__)
@@ -26,6 +31,17 @@ def voicemail_handlers(config: FaxcoreConfig, db: Database, media: AudioSocketSe
     """
     return {LineMode.VOICEMAIL: voicemail_handler(VoicemailStore(db, config), config, media,
                                                   fax_handler)}
+
+
+async def reconcile_voicemail(config: FaxcoreConfig, db: Database, ari: AriClient) -> None:
+    """At start, before calls: messages recorded while faxcore was killed are kept."""
+    try:
+        kept = await recover_recordings(ari, VoicemailStore(db, config), config)
+    except FaxcoreError as exc:  # never a reason to keep every line down
+        log.error("voicemail: recordings left by a stop not reconciled: %s", exc)
+        return
+    if kept:
+        log.warning("voicemail: %d message(s) recorded during a crash recovered", kept)
 
 
 def voicemail_services(config: FaxcoreConfig, db: Database) -> dict[str, ServiceHandler]:
@@ -44,6 +60,11 @@ async def retention_pass(store: VoicemailStore) -> int:
     await store.sync_all_mwi()
     if purged:
         log.info("voicemail retention: %d message(s) removed", purged)
+    sounds = store.config.voicemail.sounds_dir
+    if sounds:
+        swept = await asyncio.to_thread(sweep_copies, Path(sounds), time.time())
+        if swept:
+            log.info("voicemail: %d message copies left by dial-in calls removed", swept)
     return purged
 
 

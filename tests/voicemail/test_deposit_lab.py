@@ -25,7 +25,7 @@ from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 from faxcore.storage.models import LineMode, VoicemailFolder
 from faxcore.voicemail.store import MessageView, VoicemailStore
-from tests.calls.test_serve_lab import serving, wait_for
+from tests.calls.test_serve_lab import serve_process, serving, wait_for
 from tests.lab_fixtures import LAB_LINE
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -206,3 +206,44 @@ async def _personal_greeting_heard(served: FaxcoreConfig, tmp_path: Path) -> Non
     finally:
         await cli(served, "vm", "greeting", "use", "--line", LAB_LINE, "system")
     assert best_correlation(envelope(heard), envelope(personal)) > 0.8
+
+
+def _stored_recordings(lab: Lab) -> list[str]:
+    """faxcore's recordings Asterisk keeps in its spool (ARI stored recordings)."""
+    folder = lab.chroot.host_path(f"{lab.pbx.spool}/recording")
+    return sorted(p.name for p in folder.glob("faxcore-*"))
+
+
+async def test_a_message_recorded_while_faxcore_is_killed_is_kept_at_restart(
+        lab: Lab, lab_config: FaxcoreConfig, tmp_path: Path) -> None:
+    """SIGKILL mid-message: Asterisk finishes the recording, the next start keeps it (11.11)."""
+    await set_mode(lab_config, LineMode.VOICEMAIL)
+    try:
+        greeting = sound_seconds(lab, "vm-intro")
+        beep = sound_seconds(lab, "beep")
+        message = write_wav(tmp_path / "message.wav",
+                            [0] * int((greeting + beep + 0.3) * RATE) + tone(6.0))
+        async with serve_process(lab_config) as proc:
+            await _clear(lab_config)  # after start-up took any earlier leftover
+            calling = asyncio.create_task(Ata(lab_config).call(
+                LAB_LINE, play=message, seconds=0, caller_id=CALLER))
+
+            async def recording() -> bool:
+                return bool(_stored_recordings(lab)) or calling.done()
+            await wait_for(recording, 30, "Asterisk to record the message")
+            await asyncio.sleep(2.0)
+            proc.kill()  # SIGKILL while the caller speaks
+            proc.wait()
+            outcome = await calling
+        assert outcome.answered, outcome
+        assert await messages(lab_config) == []  # nothing was kept by the killed process
+        left = _stored_recordings(lab)
+        assert len(left) == 1 and left[0].startswith("faxcore-msg-"), left
+        async with serving(lab_config):
+            pass  # start-up reconciles before taking calls
+        [kept] = await messages(lab_config)
+        assert kept.caller == CALLER and kept.folder is VoicemailFolder.NEW
+        assert 4.0 <= kept.duration_s <= 7.0, kept
+        assert _stored_recordings(lab) == []
+    finally:
+        await set_mode(lab_config, LineMode.FAX)
