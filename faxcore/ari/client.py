@@ -354,6 +354,12 @@ class AriClient:
         """Stop a live recording and store it."""
         await self.request("POST", f"/recordings/live/{_q(name)}/stop")
 
+    async def stored_recordings(self) -> list[str]:
+        """Names of the recordings Asterisk has stored."""
+        listed = await self.request("GET", "/recordings/stored")
+        return [str(item["name"]) for item in listed or [] if isinstance(item, dict)
+                and "name" in item]
+
     async def delete_stored_recording(self, name: str) -> None:
         """Delete a stored recording."""
         await self.request("DELETE", f"/recordings/stored/{_q(name)}")

@@ -14,18 +14,24 @@ from faxcore.calls.calllog import CallLog
 from faxcore.calls.handlers import Handler, default_registry
 from faxcore.calls.readiness import notify
 from faxcore.config import FaxcoreConfig
-from faxcore.events.wiring import start_events
+from faxcore.events.wiring import event_loops
 from faxcore.media.server import AudioSocketServer
-from faxcore.notify.wiring import start_notifier
+from faxcore.notify.wiring import notifier_loops
 from faxcore.reception.filters import FilterService, screener
 from faxcore.reception.handler import FaxReceptionHandler
 from faxcore.reception.store import FaxStore
+from faxcore.runtime.supervisor import Supervisor
 from faxcore.send.dial import AriTransmitter
-from faxcore.send.wiring import start_sending
+from faxcore.send.wiring import send_loops
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
 from faxcore.storage.models import LineMode
-from faxcore.voicemail.wiring import start_voicemail, voicemail_handlers, voicemail_services
+from faxcore.voicemail.wiring import (
+    reconcile_voicemail,
+    voicemail_handlers,
+    voicemail_loops,
+    voicemail_services,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,7 @@ async def serve(config: FaxcoreConfig, stop: asyncio.Event,
     ):
         store = FaxStore(db, config.fax_dir)
         await store.settle_interrupted()
+        await reconcile_voicemail(config, db, ari)
         fax_handler = FaxReceptionHandler(store, media, config)
         registry: dict[LineMode, Handler] = {
             **default_registry(), LineMode.FAX: fax_handler,
@@ -57,9 +64,13 @@ async def serve(config: FaxcoreConfig, stop: asyncio.Event,
             runner = tg.create_task(app.run(), name="stasis-app")
             stopper = tg.create_task(stop.wait(), name="stop-signal")
             transmit = AriTransmitter(config, db, ari, app, media)
-            background = (start_events(tg, config, db) + start_notifier(tg, config, db)
-                          + start_sending(tg, config, db, transmit)
-                          + start_voicemail(tg, config, db))
+            # Background loops share this group with the calls: the supervisor
+            # keeps every error of theirs inside them (issue 11.6).
+            supervisor = Supervisor()
+            loops = (event_loops(config, db) + notifier_loops(config, db)
+                     + send_loops(config, db, transmit, supervisor)
+                     + voicemail_loops(config, db))
+            background = [supervisor.start(tg, loop) for loop in loops]
             await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             for task in (runner, stopper, *background):
                 task.cancel()

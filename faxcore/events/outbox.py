@@ -15,12 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faxcore.events.errors import InvalidEvent
 from faxcore.events.kinds import KINDS, SCHEMA_VERSION, EventKind, parse_kind
 from faxcore.storage.models import OutboxEvent, utcnow
+
+# Arbitrary namespace of faxcore's per-line outbox locks among PostgreSQL's
+# two-key advisory locks (the other key is a hash of the line).
+_LINE_LOCKS = 0x6F7574  # "out"
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,14 @@ async def emit(session: AsyncSession, *, line: str, kind: EventKind | str,
         payload = event.to_json()
     except (TypeError, ValueError) as exc:
         raise InvalidEvent(f"{parsed.value}: data is not JSON-serialisable: {exc}") from exc
+    if session.get_bind().dialect.name == "postgresql":
+        # Ids come from a sequence when rows are inserted, not when they commit:
+        # two transactions could commit one line's events in the other order,
+        # and the relay would publish them so. Writers of one line's events
+        # queue here until the holder commits, so that line's ids follow its
+        # commit order (SQLite's single writer already gives that order).
+        await session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:line))"),
+                              {"ns": _LINE_LOCKS, "line": line})
     session.add(OutboxEvent(event_id=event.id, line=line, kind=parsed.value, payload=payload,
                             created_at=event.time))
     await session.flush()

@@ -9,7 +9,6 @@ event is never deleted, whatever its age.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -35,22 +34,17 @@ async def prune_outbox(db: Database, *, before: datetime, require_published: boo
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def pruning_loop(config: FaxcoreConfig, db: Database) -> None:
-    """Prune at start and every ``events.prune_interval_seconds``, until cancelled.
+async def prune_pass(config: FaxcoreConfig, db: Database) -> int:
+    """One pruning pass with the configured retention; returns how many rows went.
 
-    A failed pass is logged and retried at the next interval: pruning is
-    housekeeping and must never stop the service.
+    Run every ``events.prune_interval_seconds`` by the process supervisor.
     """
     events = config.events
     mails_here = bool(config.smtp.url) and config.notify.in_process
-    while True:
-        try:
-            pruned = await prune_outbox(
-                db, before=utcnow() - timedelta(days=events.keep_days),
-                require_published=bool(config.mqtt.url), require_consumed=mails_here)
-            if pruned:
-                log.info("event outbox: %d delivered event(s) older than %d days deleted",
-                         pruned, events.keep_days)
-        except Exception:
-            log.exception("event outbox pruning failed")
-        await asyncio.sleep(events.prune_interval_seconds)
+    pruned = await prune_outbox(db, before=utcnow() - timedelta(days=events.keep_days),
+                                require_published=bool(config.mqtt.url),
+                                require_consumed=mails_here)
+    if pruned:
+        log.info("event outbox: %d delivered event(s) older than %d days deleted",
+                 pruned, events.keep_days)
+    return pruned

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 
 from faxcore.config import FaxcoreConfig
 from faxcore.events.relay import BrokerAddress, OutboxRelay
-from faxcore.events.retention import pruning_loop
+from faxcore.events.retention import prune_pass
+from faxcore.runtime.supervisor import Loop
 from faxcore.storage.db import Database
 
 log = logging.getLogger(__name__)
 
 
-def start_events(tg: asyncio.TaskGroup, config: FaxcoreConfig,
-                 db: Database) -> list[asyncio.Task[None]]:
-    """Start pruning, and the relay if ``mqtt.url`` is set; returns the tasks to cancel at stop."""
-    tasks = [tg.create_task(pruning_loop(config, db), name="event-outbox-pruning")]
+def event_loops(config: FaxcoreConfig, db: Database) -> list[Loop]:
+    """Pruning, and the relay if ``mqtt.url`` is set (run by the process supervisor)."""
+    prune = Loop("event-outbox-pruning", functools.partial(prune_pass, config, db),
+                 idle=config.events.prune_interval_seconds)
     if not config.mqtt.url:
         log.info("mqtt.url is empty: events stay in the outbox for the notifier only")
-        return tasks
+        return [prune]
     relay = OutboxRelay(db, BrokerAddress.parse(config.mqtt.url), config.mqtt.topic_prefix)
-    return [*tasks, tg.create_task(relay.run(), name="event-relay")]
+    return [prune, Loop("event-relay", relay.run)]

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
@@ -44,6 +43,7 @@ from faxcore.notify.compose import LineMail, compose
 from faxcore.notify.errors import DeliveryFailed, NotifyError
 from faxcore.notify.prefs import MAILED_KINDS, parse_preferences, recipients
 from faxcore.notify.retry import RetryPolicy
+from faxcore.runtime.supervisor import Loop
 from faxcore.storage.db import Database
 from faxcore.storage.models import Line, Notification, NotifyAddress, OutboxEvent, utcnow
 
@@ -197,8 +197,8 @@ class Notifier:
 
     async def deliver_due(self, limit: int = 20) -> int:
         """Try every notification that is due; returns how many were attempted."""
-        now = utcnow()
         async with self.db.session(read_only=True) as session:
+            now = await self.db.now(session)  # claims compare on the database's clock
             due = list(await session.execute(
                 select(Notification.id, Notification.attempts)
                 .where(Notification.state == PENDING, Notification.next_attempt_at <= now)
@@ -212,11 +212,12 @@ class Notifier:
 
     async def _claim(self, row_id: int, attempts: int) -> bool:
         async with self.db.session() as session:
+            lease_end = await self.db.now(session) + CLAIM_LEASE
             result = await session.execute(
                 update(Notification)
                 .where(Notification.id == row_id, Notification.state == PENDING,
                        Notification.attempts == attempts)
-                .values(attempts=attempts + 1, next_attempt_at=utcnow() + CLAIM_LEASE))
+                .values(attempts=attempts + 1, next_attempt_at=lease_end))
             return int(getattr(result, "rowcount", 0) or 0) == 1
 
     async def _deliver(self, row_id: int) -> None:
@@ -225,8 +226,8 @@ class Notifier:
             if row is None:
                 return
             line = await self._line_mail(session, row.line)
-        event = Event.from_json(row.payload)
         try:
+            event = Event.from_json(row.payload)
             message = await self._message(event, line, row.address)
             await self.server.send(message)
         except jinja2.TemplateError as exc:
@@ -235,6 +236,13 @@ class Notifier:
                       row.kind, row.address, exc)
             return
         except DeliveryFailed as exc:
+            await self._failed_attempt(row_id, row.attempts, row.kind, row.address, exc)
+            return
+        except Exception as exc:
+            # Anything else (an unreadable attachment, a bad payload) is a failed
+            # attempt of this row: retried with backoff, ``failed`` after the last.
+            log.exception("notification %d (%s to %s): attempt %d failed unexpectedly",
+                          row_id, row.kind, row.address, row.attempts)
             await self._failed_attempt(row_id, row.attempts, row.kind, row.address, exc)
             return
         await self._finish(row_id, SENT, "")
@@ -249,8 +257,9 @@ class Notifier:
                        self.smtp_config.from_name)
 
     async def _failed_attempt(self, row_id: int, attempts: int, kind: str, address: str,
-                              exc: DeliveryFailed) -> None:
-        retry_at = self.retry.next_attempt(attempts, utcnow())
+                              exc: Exception) -> None:
+        async with self.db.session(read_only=True) as session:
+            retry_at = self.retry.next_attempt(attempts, await self.db.now(session))
         if retry_at is None:
             await self._finish(row_id, FAILED, str(exc))
             log.error("notification %d (%s to %s) failed after %d attempts: %s",
@@ -291,21 +300,13 @@ class Notifier:
 
     # --- loops ----------------------------------------------------------------------
 
-    async def run(self, sources: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> None:
-        """Deliver forever, plus the given event sources, in one task group."""
-        async with asyncio.TaskGroup() as tg:
-            tg.create_task(self._loop(self.deliver_due), name="notifier-delivery")
-            for source in sources:
-                tg.create_task(source(), name="notifier-source")
+    def delivery_loop(self) -> Loop:
+        """Sending what is due, for the process supervisor."""
+        return Loop("notifier-delivery", self.deliver_due, idle=self.notify.poll_interval)
 
-    async def run_outbox(self) -> None:
-        """Consume the outbox forever (the in-process source)."""
-        await self._loop(self.consume_outbox)
-
-    async def _loop(self, step: Callable[[], Awaitable[int]]) -> None:
-        while True:
-            if not await step():
-                await asyncio.sleep(self.notify.poll_interval)
+    def outbox_loop(self) -> Loop:
+        """Consuming the outbox (the in-process source), for the process supervisor."""
+        return Loop("notifier-outbox", self.consume_outbox, idle=self.notify.poll_interval)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 
@@ -12,6 +13,7 @@ from faxcore.events.relay import BrokerAddress
 from faxcore.notify.compose import LineMail
 from faxcore.notify.errors import NotifyError
 from faxcore.notify.notifier import AfterForward, Notifier
+from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
 from faxcore.voicemail.errors import MessageNotFound
@@ -39,14 +41,13 @@ def notifier_for(config: FaxcoreConfig, db: Database) -> Notifier:
                     after_forward=purge_forwarded(VoicemailStore(db, config)))
 
 
-def start_notifier(tg: asyncio.TaskGroup, config: FaxcoreConfig,
-                   db: Database) -> list[asyncio.Task[None]]:
+def notifier_loops(config: FaxcoreConfig, db: Database) -> list[Loop]:
     """In ``serve``: send mail from the outbox when ``smtp.url`` is set and ``in_process``."""
     if not config.smtp.url or not config.notify.in_process:
         log.info("e-mail notifier not run by serve (smtp.url empty or notify.in_process off)")
         return []
     notifier = notifier_for(config, db)
-    return [tg.create_task(notifier.run([notifier.run_outbox]), name="notifier")]
+    return [notifier.delivery_loop(), notifier.outbox_loop()]
 
 
 async def run_notifier(config: FaxcoreConfig, stop: asyncio.Event) -> None:
@@ -58,14 +59,14 @@ async def run_notifier(config: FaxcoreConfig, stop: asyncio.Event) -> None:
         notifier = notifier_for(config, db)
         if config.mqtt.url:
             broker = BrokerAddress.parse(config.mqtt.url)
-            prefix, client_id = config.mqtt.topic_prefix, config.notify.mqtt_client_id
-
-            async def source() -> None:
-                await notifier.consume_mqtt(broker, prefix, client_id)
+            source = Loop("notifier-mqtt", functools.partial(
+                notifier.consume_mqtt, broker, config.mqtt.topic_prefix,
+                config.notify.mqtt_client_id))
         else:
-            source = notifier.run_outbox
+            source = notifier.outbox_loop()
         async with asyncio.TaskGroup() as tg:
-            worker = tg.create_task(notifier.run([source]), name="notifier")
+            worker = tg.create_task(Supervisor().run([notifier.delivery_loop(), source]),
+                                    name="notifier")
             await stop.wait()
             worker.cancel()
     log.info("faxcore notifier stopped")

@@ -1,6 +1,7 @@
 """The durable send queue: jobs in the database, claimed by workers with a lease.
 
 Several faxcore processes (on several hosts, one PostgreSQL) share the work:
+leases are taken and compared on the database's clock, not the hosts';
 a claim marks the job ``sending`` for one worker until its lease runs out,
 inside a transaction that sees every other claim. On PostgreSQL candidate
 rows are read ``FOR UPDATE SKIP LOCKED`` and claims are serialised by a
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -132,40 +134,46 @@ class SendQueue:
 
     async def claim(self, worker: str, now: datetime | None = None) -> Claim | None:
         """Take the next due job within the limits, or ``None``; expired leases are reaped first."""
-        now = now or utcnow()
         async with self.db.session() as session:
             await self._lock_claims(session)
-            await self._reap(session, now)
+            now = now or await self.db.now(session)
+            finished = await self._reap(session, now)
             rows = (await session.execute(
                 select(SendJob.line_number, func.count()).where(SendJob.state == "sending")
                 .group_by(SendJob.line_number))).all()
             busy: dict[str, int] = {line: count for line, count in rows}
-            if sum(busy.values()) >= self.max_concurrent:
-                return None
-            candidates = (await session.scalars(
-                select(SendJob).where(SendJob.state == "queued", SendJob.next_attempt_at <= now)
-                .order_by(SendJob.next_attempt_at, SendJob.id).limit(_CANDIDATES)
-                .with_for_update(skip_locked=True))).all()
-            job = next((j for j in candidates
-                        if busy.get(j.line_number, 0) < self.max_per_line), None)
-            if job is None:
-                return None
-            job.state = "sending"
-            job.attempts += 1
-            job.lease_owner = worker
-            job.lease_expires_at = now + self.lease
-            attempt = SendAttempt(job_id=job.id, number=job.attempts, worker=worker,
-                                  outcome="sending", started_at=now, reason="", pages=0,
-                                  remote_csi="", transport="")
-            session.add(attempt)
-            await session.flush()
-            return Claim(job.id, attempt.id, job.attempts, worker, job.line_number,
-                         job.to_number, job.document, job.pages, job.tsi)
+            claim = None
+            if sum(busy.values()) < self.max_concurrent:
+                claim = await self._take(session, worker, now, busy)
+        await self._release_spool(finished)
+        return claim
+
+    async def _take(self, session: AsyncSession, worker: str, now: datetime,
+                    busy: dict[str, int]) -> Claim | None:
+        candidates = (await session.scalars(
+            select(SendJob).where(SendJob.state == "queued", SendJob.next_attempt_at <= now)
+            .order_by(SendJob.next_attempt_at, SendJob.id).limit(_CANDIDATES)
+            .with_for_update(skip_locked=True))).all()
+        job = next((j for j in candidates
+                    if busy.get(j.line_number, 0) < self.max_per_line), None)
+        if job is None:
+            return None
+        job.state = "sending"
+        job.attempts += 1
+        job.lease_owner = worker
+        job.lease_expires_at = now + self.lease
+        attempt = SendAttempt(job_id=job.id, number=job.attempts, worker=worker,
+                              outcome="sending", started_at=now, reason="", pages=0,
+                              remote_csi="", transport="")
+        session.add(attempt)
+        await session.flush()
+        return Claim(job.id, attempt.id, job.attempts, worker, job.line_number,
+                     job.to_number, job.document, job.pages, job.tsi)
 
     async def renew(self, claim: Claim, now: datetime | None = None) -> None:
         """Extend the lease; ``LeaseLost`` when the job was reaped or cancelled meanwhile."""
-        now = now or utcnow()
         async with self.db.session() as session:
+            now = now or await self.db.now(session)
             job = await self._held(session, claim)
             job.lease_expires_at = now + self.lease
 
@@ -182,8 +190,8 @@ class SendQueue:
         A reaped attempt is already ``interrupted``; one still ``sending`` was
         stopped because its job was cancelled and is recorded so.
         """
-        now = now or utcnow()
         async with self.db.session() as session:
+            now = now or await self.db.now(session)
             attempt = await session.get(SendAttempt, claim.attempt_id, with_for_update=True)
             if attempt is not None and attempt.outcome == "sending":
                 _record(attempt, AttemptResult(Failure(Source.LOCAL, Local.CANCELLED)), now)
@@ -202,8 +210,8 @@ class SendQueue:
         The event (``fax.sent``, ``fax.send_retry``, ``fax.send_failed``) is
         written in the same transaction.
         """
-        now = now or utcnow()
         async with self.db.session() as session:
+            now = now or await self.db.now(session)
             attempt = await session.get(SendAttempt, claim.attempt_id, with_for_update=True)
             if attempt is not None and attempt.outcome == "sending":
                 _record(attempt, result, now)  # kept even when the job moved on (cancel)
@@ -214,6 +222,7 @@ class SendQueue:
                 view = JobView.of(job)
         if not held:
             raise _lost(claim)
+        await self._release_spool([view])
         return view
 
     async def _settle(self, session: AsyncSession, job: SendJob, failure: Failure | None,
@@ -240,9 +249,11 @@ class SendQueue:
     async def reap(self, now: datetime | None = None) -> int:
         """Record attempts whose lease expired as interrupted; returns how many."""
         async with self.db.session() as session:
-            return await self._reap(session, now or utcnow())
+            finished = await self._reap(session, now or await self.db.now(session))
+        await self._release_spool(finished)
+        return len(finished)
 
-    async def _reap(self, session: AsyncSession, now: datetime) -> int:
+    async def _reap(self, session: AsyncSession, now: datetime) -> list[JobView]:
         expired = (await session.scalars(
             select(SendJob).where(SendJob.state == "sending", SendJob.lease_expires_at < now)
             .with_for_update(skip_locked=True))).all()
@@ -255,7 +266,7 @@ class SendQueue:
                 _record(attempt, AttemptResult(interrupted), now)
                 attempt.outcome = "interrupted"
             await self._settle(session, job, interrupted, now)
-        return len(expired)
+        return [JobView.of(job) for job in expired]
 
     async def cancel(self, job_id: int) -> JobView:
         """Stop a job that is not finished; a worker sending it loses its lease."""
@@ -267,7 +278,22 @@ class SendQueue:
                 raise JobFinished(f"job {job_id} is already {job.state}")
             job.state, job.finished_at, job.reason = "cancelled", utcnow(), "cancelled"
             job.lease_owner = job.lease_expires_at = None
-            return JobView.of(job)
+            view = JobView.of(job)
+        await self._release_spool([view])
+        return view
+
+    async def _release_spool(self, jobs: Sequence[JobView]) -> None:
+        """Delete the converted document of finished jobs once no job of its batch is open.
+
+        Checked after the jobs' own transaction committed, so of two jobs of a
+        batch finishing at once the later check sees both finished.
+        """
+        for batch in {j.batch for j in jobs if j.state not in OPEN_STATES}:
+            async with self.db.session(read_only=True) as session:
+                rows = (await session.execute(
+                    select(SendJob.document, SendJob.state).where(SendJob.batch == batch))).all()
+            if rows and not any(state in OPEN_STATES for _, state in rows):
+                Path(rows[0].document).unlink(missing_ok=True)
 
     async def job(self, job_id: int) -> JobView:
         """One job with its attempts."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import os
 import socket
 import uuid
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from faxcore.config import FaxcoreConfig
 from faxcore.documents import DocumentLimits
+from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.send.policy import RetryPolicy
 from faxcore.send.queue import SendQueue
 from faxcore.send.service import SendService
@@ -47,9 +48,9 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def start_sending(tg: asyncio.TaskGroup, config: FaxcoreConfig, db: Database,
-                  transmit: Transmit) -> list[asyncio.Task[None]]:
-    """Run one send worker in ``tg``; returns its task (cancelled when serve stops)."""
+def send_loops(config: FaxcoreConfig, db: Database, transmit: Transmit,
+               supervisor: Supervisor) -> list[Loop]:
+    """One send worker; its claims run under ``supervisor``'s policy too."""
     worker = SendWorker(queue(config, db), transmit, worker_name(),
                         slots=config.send.max_concurrent, poll_interval=config.send.poll_interval)
-    return [tg.create_task(worker.run(), name="send-worker")]
+    return [Loop("send-worker", functools.partial(worker.run, supervisor))]

@@ -10,9 +10,11 @@ worker sharing it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
+from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.send.errors import LeaseLost
 from faxcore.send.failures import Failure, Local, Source
 from faxcore.send.queue import AttemptResult, Claim, SendQueue
@@ -38,26 +40,49 @@ class SendWorker:
         self.check_interval = check_interval
         self._slots = asyncio.Semaphore(slots)
 
-    async def run(self) -> None:
-        """Claim and send until cancelled; jobs in progress are left to their lease."""
-        async with asyncio.TaskGroup() as tg:
-            while True:
-                await self._slots.acquire()
-                try:
-                    claim = await self.queue.claim(self.name)
-                except Exception:
-                    self._slots.release()
-                    log.exception("send worker %s: claim failed", self.name)
-                    await asyncio.sleep(self.poll_interval)
-                    continue
-                if claim is None:
-                    self._slots.release()
-                    await asyncio.sleep(self.poll_interval)
-                    continue
-                tg.create_task(self._run_one(claim), name=f"send-job-{claim.job_id}")
+    async def run(self, supervisor: Supervisor | None = None) -> None:
+        """Claim and send until cancelled; jobs in progress are left to their lease.
+
+        Claiming is a loop under ``supervisor``'s policy (a failed claim is
+        logged and backed off); a job's own errors end in ``_run_one``, so
+        nothing that goes wrong stops the other transmissions.
+        """
+        supervisor = supervisor or Supervisor()
+        async with asyncio.TaskGroup() as jobs:
+            await supervisor.supervise(Loop(f"send-worker {self.name}: claims",
+                                            functools.partial(self._claim_one, jobs),
+                                            idle=self.poll_interval))
+
+    async def _claim_one(self, jobs: asyncio.TaskGroup) -> bool:
+        """Wait for a free slot, claim a due job and start it; ``False`` when none is due."""
+        await self._slots.acquire()
+        try:
+            claim = await self.queue.claim(self.name)
+        except BaseException:
+            self._slots.release()
+            raise
+        if claim is None:
+            self._slots.release()
+            return False
+        jobs.create_task(self._run_one(claim), name=f"send-job-{claim.job_id}")
+        return True
 
     async def _run_one(self, claim: Claim) -> None:
-        """One attempt: the boundary where its errors are logged and recorded."""
+        """One attempt: the boundary where its errors are logged and recorded.
+
+        When even recording fails (the database is unavailable), the attempt
+        stays ``sending`` until its lease runs out; the reaper then counts it
+        as an interrupted attempt and the retry policy decides.
+        """
+        try:
+            await self._attempt(claim)
+        except Exception:
+            log.exception("send job %s attempt %s: end not recorded; the attempt counts as "
+                          "interrupted once its lease runs out", claim.job_id, claim.attempt)
+        finally:
+            self._slots.release()
+
+    async def _attempt(self, claim: Claim) -> None:
         try:
             result = await self._transmit_holding_lease(claim)
             view = await self.queue.finish(claim, result)
@@ -66,8 +91,6 @@ class SendWorker:
         except LeaseLost as exc:
             log.warning("send job %s: %s; attempt stopped", claim.job_id, exc)
             await self.queue.abandon(claim)
-        finally:
-            self._slots.release()
 
     async def _transmit_holding_lease(self, claim: Claim) -> AttemptResult:
         """``transmit``, renewing the lease at a third of its length; a lost lease stops it.
@@ -82,11 +105,20 @@ class SendWorker:
             renew_at = loop.time() + period
             while True:
                 await asyncio.sleep(max(0.0, min(self.check_interval, renew_at - loop.time())))
-                if loop.time() >= renew_at:
-                    await self.queue.renew(claim)
-                    renew_at = loop.time() + period
-                else:
-                    await self.queue.check(claim)
+                try:
+                    if loop.time() >= renew_at:
+                        await self.queue.renew(claim)
+                        renew_at = loop.time() + period
+                    else:
+                        await self.queue.check(claim)
+                except LeaseLost:
+                    raise
+                except Exception:
+                    # The database is unreachable for now: the call goes on and
+                    # the renewal is tried again; the lease has two periods left.
+                    log.exception("send job %s: lease renewal or check failed; the "
+                                  "transmission goes on", claim.job_id)
+                    await asyncio.sleep(self.check_interval)
 
         try:
             async with asyncio.TaskGroup() as tg:

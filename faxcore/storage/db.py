@@ -7,9 +7,10 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -126,6 +127,18 @@ class Database:
             if read_only and self.dialect == "sqlite":
                 await session.connection(execution_options={_BEGIN_OPTION: "BEGIN"})
             yield session
+
+    async def now(self, session: AsyncSession) -> datetime:
+        """The database server's clock, in UTC: the one clock every host sharing it agrees on.
+
+        Leases compare with it, never with the host's clock: a host running
+        minutes ahead would take another's live lease for expired (11.11).
+        """
+        if self.dialect == "postgresql":
+            value = await session.scalar(text("SELECT statement_timestamp()"))
+            return value.astimezone(UTC)
+        raw = await session.scalar(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"))
+        return datetime.fromisoformat(str(raw)).replace(tzinfo=UTC)
 
     async def close(self) -> None:
         """Close every pooled connection."""

@@ -17,6 +17,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+from faxcore.ari.client import AriClient
 from faxcore.ari.errors import AriError, AriNotFound
 from faxcore.ari.events import (
     ChannelDtmfReceived,
@@ -24,12 +25,20 @@ from faxcore.ari.events import (
 )
 from faxcore.calls.handlers import Call, Handler, PreparesAnswer
 from faxcore.config import FaxcoreConfig
+from faxcore.errors import FaxcoreError
 from faxcore.fax.detect import watch_for_fax
 from faxcore.media.server import AudioSocketServer
 from faxcore.storage.models import Line
-from faxcore.voicemail.audio import wav_duration_ms
+from faxcore.voicemail.audio import trim_trailing_silence, wav_duration_ms
 from faxcore.voicemail.greetings import Media, greeting_plan
-from faxcore.voicemail.recording import END_KEY, record_caller
+from faxcore.voicemail.recording import (
+    END_KEY,
+    MESSAGE_PREFIX,
+    OTHER_PREFIX,
+    message_recording_name,
+    parse_message_recording,
+    record_caller,
+)
 from faxcore.voicemail.store import VoicemailStore
 
 log = logging.getLogger(__name__)
@@ -79,9 +88,10 @@ class Deposit:
                 if call.gone.is_set() or SKIP_KEY in digits or fax_heard.is_set():
                     break
             if not call.gone.is_set() and not fax_heard.is_set():
-                recorded = await record_caller(call, max_seconds=vm.max_message_seconds,
-                                               silence_seconds=vm.silence_seconds,
-                                               until=fax_heard)
+                recorded = await record_caller(
+                    call, max_seconds=vm.max_message_seconds,
+                    silence_seconds=vm.silence_seconds, until=fax_heard,
+                    name=message_recording_name(line.id, call.channel.caller.number))
         if fax_heard.is_set() and not call.gone.is_set():
             # R6: a calling fax is received like on a fax line (no message kept).
             log.info("call %s on %s: fax tones heard, receiving a fax", call.id, line.number)
@@ -144,17 +154,56 @@ class Deposit:
                     return digits
 
     async def _keep(self, call: Call, line: Line, audio: bytes, urgent: bool) -> None:
-        """Keep the message if long enough (V2: shorter ones are dropped)."""
-        if not audio:
-            return
-        caller = call.channel.caller.number
-        min_ms = self.config.voicemail.min_message_ms
-        if wav_duration_ms(audio) < min_ms:
-            log.info("call %s: message under %d ms from %r dropped", call.id, min_ms, caller)
-            return
-        message = await self.store.save_message(line.id, caller, audio, urgent=urgent)
-        log.info("voicemail %d for %s from %r: %.1f s%s", message.id, line.number,
-                 caller, message.duration_s, " urgent" if urgent else "")
+        await keep_message(self.store, self.config, line.id, call.channel.caller.number,
+                           audio, urgent=urgent, origin=f"call {call.id}")
+
+
+async def keep_message(store: VoicemailStore, config: FaxcoreConfig, line_id: int,
+                       caller: str, audio: bytes, *, urgent: bool, origin: str) -> bool:
+    """Keep the message if long enough (V2: shorter ones are dropped); ``True`` if kept."""
+    if not audio:
+        return False
+    min_ms = config.voicemail.min_message_ms
+    if wav_duration_ms(audio) < min_ms:
+        log.info("%s: message under %d ms from %r dropped", origin, min_ms, caller)
+        return False
+    message = await store.save_message(line_id, caller, audio, urgent=urgent)
+    log.info("voicemail %d (line id %d) from %r: %.1f s%s, %s", message.id, line_id,
+             caller, message.duration_s, " urgent" if urgent else "", origin)
+    return True
+
+
+async def recover_recordings(ari: AriClient, store: VoicemailStore,
+                             config: FaxcoreConfig) -> int:
+    """At start: messages Asterisk recorded while faxcore died are kept, leftovers deleted.
+
+    A SIGKILL between the recording's end and ``save_message`` leaves only
+    Asterisk's stored recording; its name carries the line and the caller
+    (``message_recording_name``). A usable one becomes a message (not
+    urgent: that key press is lost); any other ``faxcore-`` recording
+    (greetings by phone, too short, unknown line) is deleted. Assumes one
+    ``faxcore serve`` per Asterisk: recordings of live calls would be taken.
+    Returns how many messages were kept.
+    """
+    kept = 0
+    for name in await ari.stored_recordings():
+        if not name.startswith((MESSAGE_PREFIX, OTHER_PREFIX)):
+            continue
+        parsed = parse_message_recording(name)
+        try:
+            if parsed is not None:
+                audio = await asyncio.to_thread(
+                    trim_trailing_silence, await ari.stored_recording_file(name))
+                line_id, caller = parsed
+                kept += await keep_message(store, config, line_id, caller, audio,
+                                           urgent=False, origin=f"recording {name} recovered")
+            await ari.delete_stored_recording(name)
+        except FaxcoreError as exc:
+            log.error("recording %s left by a stop could not be recovered: %s", name, exc)
+            continue
+        log.info("recording %s left by a stop: %s", name,
+                 "recovered" if parsed is not None else "deleted")
+    return kept
 
 
 def voicemail_handler(store: VoicemailStore, config: FaxcoreConfig, media: AudioSocketServer,

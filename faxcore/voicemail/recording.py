@@ -27,6 +27,9 @@ from faxcore.voicemail.audio import trim_trailing_silence
 log = logging.getLogger(__name__)
 
 END_KEY = "#"
+MESSAGE_PREFIX = "faxcore-msg-"  # a caller's message: kept at start if faxcore died meanwhile
+OTHER_PREFIX = "faxcore-rec-"  # greetings by phone: dropped at start
+CALLER_BYTES = 32
 FETCH_TRIES = 15  # x 0.2 s: Asterisk stores a hung-up recording within moments
 
 
@@ -39,14 +42,36 @@ class Recorded:
     hung_up: bool
 
 
+def message_recording_name(line_id: int, caller: str) -> str:
+    """A message's recording name, carrying what keeps it if faxcore dies meanwhile.
+
+    The caller is hex-encoded (only ``[0-9a-f]`` reaches Asterisk's file name).
+    """
+    return (f"{MESSAGE_PREFIX}{line_id}-{caller.encode()[:CALLER_BYTES].hex() or 'x'}-"
+            f"{uuid.uuid4().hex}")
+
+
+def parse_message_recording(name: str) -> tuple[int, str] | None:
+    """``(line_id, caller)`` of a message recording name, ``None`` for any other name."""
+    if not name.startswith(MESSAGE_PREFIX):
+        return None
+    try:
+        line_id, caller, _ = name[len(MESSAGE_PREFIX):].split("-")
+        return int(line_id), "" if caller == "x" else bytes.fromhex(caller).decode(
+            errors="ignore")
+    except ValueError:  # also UnicodeDecodeError
+        return None
+
+
 async def record_caller(call: Call, *, max_seconds: int, silence_seconds: int,
-                        until: asyncio.Event | None = None) -> Recorded:
+                        until: asyncio.Event | None = None, name: str = "") -> Recorded:
     """Record ``call`` after a beep until ``#``, silence, the limit or a hang-up.
 
     ``until`` set (fax tones heard) stops the recording early; what was
-    recorded is still returned and Asterisk's copy removed.
+    recorded is still returned and Asterisk's copy removed. ``name``
+    defaults to a throw-away ``faxcore-rec-`` name (greetings).
     """
-    name = f"faxcore-rec-{uuid.uuid4().hex}"
+    name = name or f"{OTHER_PREFIX}{uuid.uuid4().hex}"
     await call.ari.record(call.id, name, format="wav", beep=True, max_duration=max_seconds,
                           max_silence=silence_seconds, terminate_on=END_KEY,
                           if_exists="overwrite")

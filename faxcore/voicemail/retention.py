@@ -2,7 +2,7 @@
 
 A message goes when it is older than the age limit, or when more than the
 count limit of kept messages (not in Deleted) are newer than it. The job in
-``faxcore serve`` (``wiring.retention_loop``) applies it to every mailbox.
+``faxcore serve`` (``wiring.retention_pass``) applies it to every mailbox.
 """
 
 from __future__ import annotations

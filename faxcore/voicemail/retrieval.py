@@ -53,6 +53,8 @@ from faxcore.voicemail.store import VoicemailStore
 log = logging.getLogger(__name__)
 
 GREETING_MAX_SECONDS = 60
+COPY_PREFIX = "msg-"  # a message published in sounds_dir for one dial-in call
+COPY_LEFTOVER_SECONDS = 24 * 3600  # far longer than any call
 
 
 class _Session:
@@ -182,13 +184,28 @@ class _Session:
                         message_id)
             return "sound:vm-sorry"
         view = await self.owner.store.get(message_id)
-        stem = f"msg-{self.call.id}-{message_id}"
+        stem = f"{COPY_PREFIX}{self.call.id}-{message_id}"
         target = Path(vm.sounds_dir) / f"{stem}.wav"
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             await asyncio.to_thread(shutil.copyfile, view.path, target)
             self.published.append(target)
         return f"sound:{vm.sounds_dir_in_asterisk or vm.sounds_dir}/{stem}"
+
+
+def sweep_copies(sounds_dir: Path, now: float) -> int:
+    """Delete message copies left by dial-in calls that never removed them (faxcore killed).
+
+    A copy lives as long as its call; one older than ``COPY_LEFTOVER_SECONDS``
+    belongs to no call. Returns how many went.
+    """
+    swept = 0
+    for path in sounds_dir.glob(f"{COPY_PREFIX}*.wav"):
+        with contextlib.suppress(FileNotFoundError):
+            if now - path.stat().st_mtime > COPY_LEFTOVER_SECONDS:
+                path.unlink()
+                swept += 1
+    return swept
 
 
 class Retrieval:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import time
+from pathlib import Path
 
+from faxcore.ari.client import AriClient
 from faxcore.calls.handlers import Handler, ServiceHandler
 from faxcore.config import FaxcoreConfig
+from faxcore.errors import FaxcoreError
 from faxcore.media.server import AudioSocketServer
+from faxcore.runtime.supervisor import Loop
 from faxcore.storage.db import Database
 from faxcore.storage.models import LineMode
-from faxcore.voicemail.deposit import voicemail_handler
-from faxcore.voicemail.retrieval import Retrieval
+from faxcore.voicemail.deposit import recover_recordings, voicemail_handler
+from faxcore.voicemail.retrieval import Retrieval, sweep_copies
 from faxcore.voicemail.store import VoicemailStore
 
 log = logging.getLogger(__name__)
@@ -27,33 +33,43 @@ def voicemail_handlers(config: FaxcoreConfig, db: Database, media: AudioSocketSe
                                                   fax_handler)}
 
 
+async def reconcile_voicemail(config: FaxcoreConfig, db: Database, ari: AriClient) -> None:
+    """At start, before calls: messages recorded while faxcore was killed are kept."""
+    try:
+        kept = await recover_recordings(ari, VoicemailStore(db, config), config)
+    except FaxcoreError as exc:  # never a reason to keep every line down
+        log.error("voicemail: recordings left by a stop not reconciled: %s", exc)
+        return
+    if kept:
+        log.warning("voicemail: %d message(s) recorded during a crash recovered", kept)
+
+
 def voicemail_services(config: FaxcoreConfig, db: Database) -> dict[str, ServiceHandler]:
     """Service numbers of this feature: the dial-in access number, when configured."""
     number = config.voicemail.access_number
     return {number: Retrieval(db, config)} if number else {}
 
 
-async def retention_loop(store: VoicemailStore, interval: float) -> None:
-    """Apply retention (V7) at start and every ``interval`` seconds, until cancelled.
+async def retention_pass(store: VoicemailStore) -> int:
+    """Apply retention (V7) and reconcile MWI; returns how many messages went.
 
-    A failed pass is logged and retried at the next interval: retention is
-    housekeeping and must never stop call handling.
+    Run at start and every ``voicemail.retention_interval_seconds`` by the
+    process supervisor: counts may have changed while faxcore was stopped.
     """
-    while True:
-        try:
-            purged = await store.enforce_retention()
-            await store.sync_all_mwi()  # reconcile: counts may have changed while stopped
-            if purged:
-                log.info("voicemail retention: %d message(s) removed", purged)
-        except Exception:
-            log.exception("voicemail retention pass failed")
-        await asyncio.sleep(interval)
+    purged = await store.enforce_retention()
+    await store.sync_all_mwi()
+    if purged:
+        log.info("voicemail retention: %d message(s) removed", purged)
+    sounds = store.config.voicemail.sounds_dir
+    if sounds:
+        swept = await asyncio.to_thread(sweep_copies, Path(sounds), time.time())
+        if swept:
+            log.info("voicemail: %d message copies left by dial-in calls removed", swept)
+    return purged
 
 
-def start_voicemail(tg: asyncio.TaskGroup, config: FaxcoreConfig,
-                    db: Database) -> list[asyncio.Task[None]]:
-    """The feature's background tasks, owned by ``tg`` (serve cancels them on stop)."""
+def voicemail_loops(config: FaxcoreConfig, db: Database) -> list[Loop]:
+    """The feature's background loops (run by the process supervisor)."""
     store = VoicemailStore(db, config)
-    return [tg.create_task(
-        retention_loop(store, config.voicemail.retention_interval_seconds),
-        name="voicemail-retention")]
+    return [Loop("voicemail-retention", functools.partial(retention_pass, store),
+                 idle=config.voicemail.retention_interval_seconds)]

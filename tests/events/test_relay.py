@@ -136,3 +136,38 @@ def test_broker_url_must_be_mqtt() -> None:
     assert BrokerAddress.parse("mqtt://u:p%40ss@h:1884") == BrokerAddress("h", 1884, "u", "p@ss")
     with pytest.raises(BusUnavailable, match="expected mqtt://host"):
         BrokerAddress.parse("http://h")
+
+
+async def test_a_lines_events_are_published_in_commit_order_when_ids_were_taken_the_other_way(
+        database: Database, system_broker: str) -> None:
+    """The first transaction takes the lower id but commits last (11.11).
+
+    On PostgreSQL a second writer of the same line waits for the first to
+    commit; on SQLite the single writer already serialises them.
+    """
+    took_id, release = asyncio.Event(), asyncio.Event()
+    commits: list[str] = []
+
+    async def write(reason: str, before: asyncio.Event | None, hold: asyncio.Event | None) -> None:
+        if before is not None:
+            await before.wait()
+        async with database.session() as session:
+            await emit(session, line=LINE, kind=EventKind.FAX_FAILED, data={"reason": reason})
+            took_id.set()
+            if hold is not None:
+                await hold.wait()
+        commits.append(reason)
+
+    async with asyncio.timeout(30), asyncio.TaskGroup() as tg:
+        tg.create_task(write("took the first id", None, release))
+        tg.create_task(write("took the second id", took_id, None))
+        await took_id.wait()
+        await asyncio.sleep(1.0)  # the second writer commits now, unless it must wait
+        release.set()
+    prefix = f"order-{uuid.uuid4().hex[:8]}"
+    relay = OutboxRelay(database, BrokerAddress.parse(system_broker), prefix, poll_interval=0.05)
+    async with BrokerAddress.parse(system_broker).client() as subscriber:
+        await subscriber.subscribe(f"{prefix}/#", qos=1)
+        async with running(relay):
+            published = await _receive(subscriber, 2)
+    assert [e["data"]["reason"] for e in published] == commits

@@ -23,6 +23,7 @@ from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.notify.notifier import FAILED, PENDING, SENT, Notifier
 from faxcore.notify.wiring import notifier_for
+from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
 from faxcore.storage.models import Notification, OutboxEvent
 from faxcore.voicemail.store import VoicemailStore
@@ -32,7 +33,8 @@ from tests.notify.conftest import LINE, SmtpServer, notify_config, write_pdf, wr
 @asynccontextmanager
 async def notifier_running(notifier: Notifier) -> AsyncIterator[None]:
     async with asyncio.TaskGroup() as tg:
-        task = tg.create_task(notifier.run([notifier.run_outbox]))
+        task = tg.create_task(Supervisor().run([notifier.delivery_loop(),
+                                                notifier.outbox_loop()]))
         try:
             yield
         finally:
@@ -267,6 +269,7 @@ async def test_notifier_fed_from_mqtt_mails_once_even_with_the_outbox_too(
 
     async def bus() -> None:
         await from_bus.consume_mqtt(broker, prefix, f"{prefix}-notifier")
+    supervisor = Supervisor()
 
     # The notifier's persistent session exists before anything is published:
     # the broker keeps the event for it however late its client connects.
@@ -274,10 +277,12 @@ async def test_notifier_fed_from_mqtt_mails_once_even_with_the_outbox_too(
                               clean_session=False) as session:
         await session.subscribe(f"{prefix}/#", qos=1)
     async with asyncio.TaskGroup() as tg:
-        tasks = [tg.create_task(relay.run()), tg.create_task(from_bus.run([bus]))]
+        tasks = [tg.create_task(relay.run()),
+                 tg.create_task(supervisor.run([from_bus.delivery_loop(), Loop("bus", bus)]))]
         first = await emit_one(database, EventKind.FAX_FAILED, {"reason": "no carrier"})
         await wait_for(lambda: _count(smtp_server, 2))
-        tasks.append(tg.create_task(from_outbox.run([from_outbox.run_outbox])))
+        tasks.append(tg.create_task(supervisor.run([from_outbox.delivery_loop(),
+                                                     from_outbox.outbox_loop()])))
         # The outbox is read oldest first: once a later event is consumed from
         # it, the first one was too, and queued nothing new.
         later = await emit_one(database, EventKind.FAX_FAILED, {"reason": "later"})
@@ -295,3 +300,45 @@ async def _consumed(db: Database, event_id: str) -> bool:
     async with db.session(read_only=True) as session:
         row = await session.scalar(select(OutboxEvent).where(OutboxEvent.event_id == event_id))
     return row is not None and row.consumed_at is not None
+async def test_unreadable_attachment_fails_its_row_after_max_attempts_and_mail_goes_on(
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig,
+        tmp_path: Path) -> None:
+    """A PDF path that is a folder (real ``IsADirectoryError``) costs that row only (11.6)."""
+    config = notify_config(config, smtp_server, max_attempts=3)
+    unreadable = tmp_path / "fax.pdf"
+    unreadable.mkdir()
+    bad = await emit_one(database, EventKind.FAX_RECEIVED,
+                         {"fax_id": 7, "pages": 1, "pdf_path": str(unreadable),
+                          "caller": "+33987654321"})
+    async with notifier_running(Notifier(database, config.smtp, config.notify)):
+        await wait_for(lambda: _all_state(database, FAILED))
+        await emit_one(database, EventKind.FAX_FAILED, {"reason": "no carrier"})
+        await wait_for(lambda: _count(smtp_server, 2))
+    failed = [r for r in await states(database) if r.event_id == bad]
+    assert len(failed) == 2
+    for row in failed:
+        assert (row.state, row.attempts) == (FAILED, 3)
+        assert "Is a directory" in row.last_error
+    assert all(m["Subject"].startswith("Échec") for m in smtp_server.mailbox.snapshot())
+
+
+async def test_a_notifier_whose_host_clock_is_ahead_leaves_a_claimed_mail_alone(
+        database: Database, line: str, smtp_server: SmtpServer, config: FaxcoreConfig,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Claims are on the database's clock (11.11). The host clock is the one fake: a
+    machine's clock cannot be moved for one test; this host runs 6 minutes ahead."""
+    from datetime import timedelta
+
+    from faxcore.storage.models import utcnow
+
+    config = notify_config(config, smtp_server)
+    await emit_one(database, EventKind.FAX_FAILED, {"reason": "no carrier"})
+    sending = Notifier(database, config.smtp, config.notify)
+    await sending.consume_outbox()
+    [first, _] = await states(database)
+    assert await sending._claim(first.id, first.attempts)  # being sent right now
+    monkeypatch.setattr("faxcore.notify.notifier.utcnow",
+                        lambda: utcnow() + timedelta(minutes=6))
+    ahead = Notifier(database, config.smtp, config.notify)
+    assert await ahead.deliver_due() == 1  # only the other, unclaimed row
+    assert [m["To"] for m in smtp_server.mailbox.snapshot()] == ["bob@example.com"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -74,6 +75,8 @@ async def _submit(config: FaxcoreConfig, doc: Path, to: str = LAB_LINE,
         [job] = await send_wiring.service(config, db).submit(SendRequest(
             line=LAB_LINE, to=[to], files=[doc, doc], quality=Quality.NORMAL,
             **kw))  # type: ignore[arg-type]
+    # The spool file goes once the job is finished: keep what was sent to compare.
+    shutil.copyfile(_spooled(job, config), job_document(job, config))
     return job
 
 
@@ -109,10 +112,16 @@ async def test_deferred_two_page_fax_reaches_the_ata_page_for_page(
     assert attempt.transport in {"t38", "audio"}
     [received] = sorted(out.glob("rx-*.tif"))
     assert_same_pages(received, Path(job_document(job, sender)))
+    assert not _spooled(job, sender).exists()  # removed once the job is finished
+
+
+def _spooled(job: JobView, config: FaxcoreConfig) -> Path:
+    return send_wiring.spool_dir(config) / f"{job.batch}.tif"
 
 
 def job_document(job: JobView, config: FaxcoreConfig) -> str:
-    return str(send_wiring.spool_dir(config) / f"{job.batch}.tif")
+    """A copy of the document as converted for sending, taken at submission."""
+    return str(send_wiring.spool_dir(config) / f"{job.batch}.sent-copy.tif")
 
 
 async def test_busy_first_then_answering_takes_two_attempts(

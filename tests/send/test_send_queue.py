@@ -208,3 +208,36 @@ async def test_two_workers_on_postgresql_claim_20_jobs_once_each(
             attempts = (await session.scalars(select(SendAttempt))).all()
         assert len(attempts) == 20 and {x.job_id for x in attempts} == {j.id for j in ids}
         assert {j.state for j in await _queue(db).jobs(limit=50)} == {"sent"}
+
+
+async def test_a_host_clock_minutes_ahead_neither_reaps_a_live_lease_nor_breaks_the_line_limit(
+        lines: Database, tmp_path: Path, letter: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leases are on the database's clock (11.11).
+
+    The host clock is the one fake here: a machine's clock cannot be moved for
+    one test. The second worker's host runs 3 minutes ahead (the lease is 30 s).
+    """
+    await _submit(lines, tmp_path, letter, "+33987654321", "+33987654322")
+    on_time = _queue(lines)
+    live = await on_time.claim("w-on-time")
+    assert live is not None
+    monkeypatch.setattr("faxcore.send.queue.utcnow", lambda: utcnow() + timedelta(minutes=3))
+    assert await _queue(lines).claim("w-ahead") is None  # one call per line, still live
+    assert await _queue(lines).reap() == 0
+    await on_time.renew(live)  # not reaped: still this worker's
+    view = await on_time.job(live.job_id)
+    assert view.state == "sending" and view.history[0].outcome == "sending"
+
+
+async def test_the_spool_file_goes_once_every_job_of_its_batch_is_finished(
+        lines: Database, tmp_path: Path, letter: Path) -> None:
+    ids = await _submit(lines, tmp_path, letter, "+33987654321", "+33987654322", "+33987654323")
+    queue = _queue(lines, max_per_line=3)
+    first, second = await queue.claim("w1"), await queue.claim("w1")
+    assert first is not None and second is not None
+    spooled = Path(first.document)
+    await queue.finish(first, SENT)
+    await queue.finish(second, AttemptResult(Failure(Source.Q850, 1)))  # unallocated: final
+    assert spooled.is_file()  # the third job still needs it
+    await queue.cancel(ids[2])
+    assert not spooled.exists()

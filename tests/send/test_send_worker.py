@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from sqlalchemy import text
+
 from faxcore.documents.tiff import read_tiff
 from faxcore.fax.loopback import transfer
 from faxcore.fax.options import Direction, FaxSessionOptions, Transport
@@ -43,6 +45,7 @@ async def test_worker_sends_every_job_once_and_records_the_attempt(
     jobs = await SendService(lines, tmp_path / "spool").submit(
         SendRequest(line=FAX_LINE, to=["+33987654321", "+33987654322"], files=[letter, letter]))
     queue = SendQueue(lines, RetryPolicy(), lease=30, max_concurrent=4, max_per_line=2)
+    sent_pages = read_tiff(tmp_path / "spool" / f"{jobs[0].batch}.tif")
     worker = SendWorker(queue, _loopback(received), "w1", slots=2, poll_interval=0.05)
     runner = asyncio.create_task(worker.run())
     try:
@@ -52,7 +55,7 @@ async def test_worker_sends_every_job_once_and_records_the_attempt(
     finally:
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
-    sent_pages = read_tiff(tmp_path / "spool" / f"{jobs[0].batch}.tif")
+    assert not (tmp_path / "spool" / f"{jobs[0].batch}.tif").exists()  # finished: removed
     for job in jobs:
         view = await queue.job(job.id)
         [attempt] = view.history
@@ -98,3 +101,41 @@ async def test_cancelling_a_job_stops_its_call_at_once_and_records_the_attempt(
     [attempt] = view.history
     assert attempt.outcome == "cancelled" and attempt.ended_at is not None
     assert "cancelled by its sender" in attempt.reason
+
+
+async def test_database_errors_during_a_transmission_leave_the_call_alone(
+        lines: Database, tmp_path: Path, letter: Path) -> None:
+    """Lease renewals failing (the jobs table is gone for 2 s: a real database error on
+    SQLite and PostgreSQL) are logged and retried; the call ends normally and is recorded."""
+    [job] = await SendService(lines, tmp_path / "spool").submit(
+        SendRequest(line=FAX_LINE, to=["+33987654321"], files=[letter]))
+    queue = SendQueue(lines, RetryPolicy(), lease=0.9, max_concurrent=4, max_per_line=2)
+    calling, hang_up = asyncio.Event(), asyncio.Event()
+
+    async def call(claim: Claim) -> AttemptResult:
+        calling.set()
+        await hang_up.wait()
+        return AttemptResult(None, pages=1, transport="t38")
+
+    worker = SendWorker(queue, call, "w1", slots=1, poll_interval=0.05, check_interval=0.1)
+    runner = asyncio.create_task(worker.run())
+    try:
+        async with asyncio.timeout(30):
+            await calling.wait()
+            async with lines.session() as session:
+                await session.execute(text("ALTER TABLE send_jobs RENAME TO send_jobs_away"))
+            await asyncio.sleep(2.0)  # renewals every 0.3 s fail meanwhile
+            async with lines.session() as session:
+                await session.execute(text("ALTER TABLE send_jobs_away RENAME TO send_jobs"))
+            await asyncio.sleep(0.5)  # renewed again before the 0.9 s lease runs out
+            hang_up.set()
+            while (await queue.job(job.id)).state == "sending":
+                await asyncio.sleep(0.05)
+        assert not runner.done()
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+    view = await queue.job(job.id)
+    assert view.state == "sent"
+    [attempt] = view.history
+    assert attempt.outcome == "sent"

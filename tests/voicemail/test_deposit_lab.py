@@ -25,7 +25,7 @@ from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 from faxcore.storage.models import LineMode, VoicemailFolder
 from faxcore.voicemail.store import MessageView, VoicemailStore
-from tests.calls.test_serve_lab import entries, serving, wait_for
+from tests.calls.test_serve_lab import entries, serve_process, serving, wait_for
 from tests.lab_fixtures import LAB_LINE
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -233,3 +233,42 @@ async def test_a_hostile_caller_id_leaves_a_normal_message_with_a_cleaned_caller
     assert kept.caller == "06122343434343434343", kept  # its digits only, at most 20
     assert logged.caller == kept.caller
     assert 2.0 <= kept.duration_s <= 4.5, kept
+def _stored_recordings(lab: Lab) -> list[str]:
+    """faxcore's recordings Asterisk keeps in its spool (ARI stored recordings)."""
+    folder = lab.chroot.host_path(f"{lab.pbx.spool}/recording")
+    return sorted(p.name for p in folder.glob("faxcore-*"))
+
+
+async def test_a_message_recorded_while_faxcore_is_killed_is_kept_at_restart(
+        lab: Lab, lab_config: FaxcoreConfig, tmp_path: Path) -> None:
+    """SIGKILL mid-message: Asterisk finishes the recording, the next start keeps it (11.11)."""
+    await set_mode(lab_config, LineMode.VOICEMAIL)
+    try:
+        greeting = sound_seconds(lab, "vm-intro")
+        beep = sound_seconds(lab, "beep")
+        message = write_wav(tmp_path / "message.wav",
+                            [0] * int((greeting + beep + 0.3) * RATE) + tone(6.0))
+        async with serve_process(lab_config) as proc:
+            await _clear(lab_config)  # after start-up took any earlier leftover
+            calling = asyncio.create_task(Ata(lab_config).call(
+                LAB_LINE, play=message, seconds=0, caller_id=CALLER))
+
+            async def recording() -> bool:
+                return bool(_stored_recordings(lab)) or calling.done()
+            await wait_for(recording, 30, "Asterisk to record the message")
+            await asyncio.sleep(2.0)
+            proc.kill()  # SIGKILL while the caller speaks
+            proc.wait()
+            outcome = await calling
+        assert outcome.answered, outcome
+        assert await messages(lab_config) == []  # nothing was kept by the killed process
+        left = _stored_recordings(lab)
+        assert len(left) == 1 and left[0].startswith("faxcore-msg-"), left
+        async with serving(lab_config):
+            pass  # start-up reconciles before taking calls
+        [kept] = await messages(lab_config)
+        assert kept.caller == CALLER and kept.folder is VoicemailFolder.NEW
+        assert 4.0 <= kept.duration_s <= 7.0, kept
+        assert _stored_recordings(lab) == []
+    finally:
+        await set_mode(lab_config, LineMode.FAX)

@@ -1,0 +1,1 @@
+"""How faxcore processes run: the supervisor of their background loops."""
