@@ -48,8 +48,16 @@ class DatabaseConfig:
 class MqttConfig:
     """Notification bus. Empty ``url`` means no broker (embedded default)."""
 
-    url: str = ""
+    url: str = ""  # mqtt://host:1883, or mqtts://host:8883 (TLS)
     topic_prefix: str = "faxcore"
+    # Credentials faxcore presents (the broker's password file); they win over
+    # any user:password written in the URL.
+    username: str = ""
+    password: str = ""
+    # TLS to the broker (also implied by mqtts://): the server certificate is
+    # checked against ca_file, or the system's CAs when empty.
+    tls: bool = False
+    ca_file: str = ""
 
 
 @dataclass

@@ -20,5 +20,5 @@ def start_events(tg: asyncio.TaskGroup, config: FaxcoreConfig,
     if not config.mqtt.url:
         log.info("mqtt.url is empty: events stay in the outbox for the notifier only")
         return tasks
-    relay = OutboxRelay(db, BrokerAddress.parse(config.mqtt.url), config.mqtt.topic_prefix)
+    relay = OutboxRelay(db, BrokerAddress.of(config.mqtt), config.mqtt.topic_prefix)
     return [*tasks, tg.create_task(relay.run(), name="event-relay")]

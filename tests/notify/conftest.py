@@ -18,7 +18,7 @@ from faxcore.config import FaxcoreConfig, NotifyConfig, SmtpConfig
 from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.storage.db import Database
-from tests.events.conftest import free_port
+from tests.events.conftest import auth_broker, free_port  # noqa: F401 (fixture)
 
 LINE = "+33123456789"
 
