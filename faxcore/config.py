@@ -101,7 +101,8 @@ class AsteriskConfig:
 
     ari_url: str = "http://127.0.0.1:8088"
     ari_user: str = "faxcore"
-    ari_password: str = "faxcore-ari-secret"
+    # Empty: generated on first use and kept in <data_dir>/ari-password (0600).
+    ari_password: str = ""
     app: str = "faxcore"
     # Folder where ``faxcore asterisk render`` output is written on line changes,
     # and the Asterisk config dir includes it. Empty: no automatic re-render.
