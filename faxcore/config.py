@@ -77,6 +77,9 @@ class SmtpConfig:
 
     url: str = ""  # smtp://user:password@host:25, or smtps://host:465 (implicit TLS)
     starttls: bool = False
+    # The server's certificate is always checked: against this CA bundle (PEM),
+    # or the system's CAs when empty.
+    ca_file: str = ""
     timeout: float = 30.0
     from_address: str = "faxcore@localhost"
     from_name: str = "faxcore"

@@ -19,11 +19,13 @@ again with the same Message-ID, which receiving systems deduplicate.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -71,6 +73,7 @@ class SmtpServer:
     use_tls: bool
     starttls: bool
     timeout: float
+    ca_file: str | None = None
 
     @classmethod
     def from_config(cls, smtp: SmtpConfig) -> SmtpServer:
@@ -82,10 +85,18 @@ class SmtpServer:
             port = parts.port or (465 if implicit else 25)
         except ValueError as exc:
             raise NotifyError(f"smtp.url {smtp.url!r}: bad port") from exc
-        return cls(parts.hostname, port,
-                   unquote(parts.username) if parts.username else None,
-                   unquote(parts.password) if parts.password else None,
-                   implicit, smtp.starttls and not implicit, smtp.timeout)
+        server = cls(parts.hostname, port,
+                     unquote(parts.username) if parts.username else None,
+                     unquote(parts.password) if parts.password else None,
+                     implicit, smtp.starttls and not implicit, smtp.timeout,
+                     smtp.ca_file or None)
+        if server.password and not (server.use_tls or server.starttls) \
+                and not _loopback(server.host):
+            raise NotifyError(f"smtp.url: a password for {server.host} would travel in clear; "
+                              "set smtp.starttls or use smtps://")
+        if server.ca_file and not Path(server.ca_file).is_file():
+            raise NotifyError(f"smtp.ca_file {server.ca_file!r}: no such file")
+        return server
 
     async def send(self, message: EmailMessage) -> None:
         """Hand the message over; ``DeliveryFailed`` when the server is down or refuses."""
@@ -93,10 +104,19 @@ class SmtpServer:
             await aiosmtplib.send(
                 message, hostname=self.host, port=self.port, username=self.username,
                 password=self.password, use_tls=self.use_tls, start_tls=self.starttls,
-                timeout=self.timeout,
+                timeout=self.timeout, cert_bundle=self.ca_file,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise DeliveryFailed(f"{self.host}:{self.port}: {exc}") from exc
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Notifier:
