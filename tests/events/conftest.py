@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.tls import Certificate, self_signed
-
 SYSTEM_BROKER = "mqtt://127.0.0.1:1883"
 # The ACL deploy/setup.sh installs: the brokers that require a login use it as shipped.
 SHIPPED_ACL = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "faxcore.acl"
@@ -35,11 +33,9 @@ class Mosquitto:
     messages queued for it) survives the restart, as on a production broker.
     """
 
-    def __init__(self, folder: Path, users: dict[str, str] | None = None,
-                 tls: Certificate | None = None) -> None:
+    def __init__(self, folder: Path, users: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.folder = folder
-        self.tls = tls
         self.conf = folder / "mosquitto.conf"
         access = "allow_anonymous true\n"
         if users is not None:
@@ -49,8 +45,6 @@ class Mosquitto:
                 subprocess.run(["mosquitto_passwd", "-b", *(["-c"] if user == next(iter(users))
                                                            else []),
                                 str(folder / "passwd"), user, password], check=True)
-        if tls is not None:
-            access += f"certfile {tls.cert}\nkeyfile {tls.key}\n"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n{access}user root\n"
             f"persistence true\npersistence_location {folder}/\nautosave_interval 1\n"
@@ -86,19 +80,6 @@ def auth_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     folder = tmp_path / "mosquitto-auth"
     folder.mkdir()
     broker = Mosquitto(folder, BUS_USERS)
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
-
-
-@pytest.fixture
-def tls_broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    """Like ``auth_broker``, over TLS only (a self-signed certificate; its CA is ``tls_ca``)."""
-    folder = tmp_path / "mosquitto-tls"
-    folder.mkdir()
-    broker = Mosquitto(folder, BUS_USERS, self_signed(tmp_path / "broker-cert"))
     broker.start()
     try:
         yield broker
