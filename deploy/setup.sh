@@ -57,4 +57,38 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
   mosquitto -d -c /etc/mosquitto/mosquitto.conf
   for _ in $(seq 20); do (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break; sleep 0.5; done
 fi
+# faxcore's bus: a second Mosquitto listener that requires a login (password
+# file, generated password) and applies deploy/mosquitto/faxcore.acl, so no
+# other local user can publish events faxcore would act on. The anonymous
+# 127.0.0.1:1883 above is left as it is (the test suite starts its own
+# authenticating brokers). Point faxcore at it with
+#   mqtt: {url: mqtt://127.0.0.1:1884, username: faxcore, password: <faxcore.password>}
+MQTT_ETC=/etc/faxcore/mosquitto
+MQTT_PORT=${FAXCORE_SETUP_MQTT_PORT:-1884}
+install -d -m 0750 -g mosquitto "$MQTT_ETC"
+install -d -m 0700 -o mosquitto /var/lib/faxcore-mosquitto
+if [ ! -s "$MQTT_ETC/faxcore.password" ]; then
+  (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=\n' > "$MQTT_ETC/faxcore.password")
+fi
+if [ ! -s "$MQTT_ETC/passwd" ]; then
+  (umask 027; mosquitto_passwd -b -c "$MQTT_ETC/passwd" faxcore "$(cat "$MQTT_ETC/faxcore.password")")
+  chgrp mosquitto "$MQTT_ETC/passwd"
+fi
+install -m 0640 -g mosquitto deploy/mosquitto/faxcore.acl "$MQTT_ETC/faxcore.acl"
+(umask 027; cat > "$MQTT_ETC/mosquitto.conf" <<EOF
+# Written by deploy/setup.sh: faxcore's authenticating broker.
+listener $MQTT_PORT 127.0.0.1
+allow_anonymous false
+password_file $MQTT_ETC/passwd
+acl_file $MQTT_ETC/faxcore.acl
+persistence true
+persistence_location /var/lib/faxcore-mosquitto/
+log_dest file /var/lib/faxcore-mosquitto/mosquitto.log
+EOF
+)
+chgrp mosquitto "$MQTT_ETC/mosquitto.conf"
+if ! (exec 3<>/dev/tcp/127.0.0.1/"$MQTT_PORT") 2>/dev/null; then
+  mosquitto -d -c "$MQTT_ETC/mosquitto.conf"
+  for _ in $(seq 20); do (exec 3<>/dev/tcp/127.0.0.1/"$MQTT_PORT") 2>/dev/null && break; sleep 0.5; done
+fi
 echo "setup: ready"

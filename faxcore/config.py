@@ -49,8 +49,16 @@ class DatabaseConfig:
 class MqttConfig:
     """Notification bus. Empty ``url`` means no broker (embedded default)."""
 
-    url: str = ""
+    url: str = ""  # mqtt://host:1883, or mqtts://host:8883 (TLS)
     topic_prefix: str = "faxcore"
+    # Credentials faxcore presents (the broker's password file); they win over
+    # any user:password written in the URL.
+    username: str = ""
+    password: str = ""
+    # TLS to the broker (also implied by mqtts://): the server certificate is
+    # checked against ca_file, or the system's CAs when empty.
+    tls: bool = False
+    ca_file: str = ""
 
 
 @dataclass
@@ -70,6 +78,9 @@ class SmtpConfig:
 
     url: str = ""  # smtp://user:password@host:25, or smtps://host:465 (implicit TLS)
     starttls: bool = False
+    # The server's certificate is always checked: against this CA bundle (PEM),
+    # or the system's CAs when empty.
+    ca_file: str = ""
     timeout: float = 30.0
     from_address: str = "faxcore@localhost"
     from_name: str = "faxcore"
@@ -94,7 +105,8 @@ class AsteriskConfig:
 
     ari_url: str = "http://127.0.0.1:8088"
     ari_user: str = "faxcore"
-    ari_password: str = "faxcore-ari-secret"
+    # Empty: generated on first use and kept in <data_dir>/ari-password (0600).
+    ari_password: str = ""
     app: str = "faxcore"
     # Folder where ``faxcore asterisk render`` output is written on line changes,
     # and the Asterisk config dir includes it. Empty: no automatic re-render.

@@ -103,3 +103,12 @@ def system_broker() -> str:
     except OSError as exc:
         unavailable(f"no Mosquitto at {SYSTEM_BROKER_ADDRESS[0]}:{SYSTEM_BROKER_ADDRESS[1]}: {exc}")
     return "mqtt://{}:{}".format(*SYSTEM_BROKER_ADDRESS)
+
+
+@pytest.fixture(autouse=True)
+def _restore_umask() -> Iterator[None]:
+    """The ``faxcore`` command sets umask 077 for its process; CliRunner runs it in ours."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    yield
+    os.umask(mask)

@@ -17,8 +17,11 @@ from pathlib import Path
 
 import jinja2
 
+from faxcore.asterisk.credentials import ari_password
 from faxcore.asterisk.errors import AsteriskConfigError, TemplateError
 from faxcore.config import REPO_ROOT, FaxcoreConfig
+from faxcore.storage.errors import UnsafeFolder
+from faxcore.storage.files import SHARED_FILE_MODE, check_folder, write_atomic
 from faxcore.storage.models import Line
 
 TEMPLATE_DIRS = (REPO_ROOT / "asterisk-conf", REPO_ROOT / "dialplan")
@@ -153,9 +156,8 @@ def render_pbx_config(config: FaxcoreConfig, lines: Sequence[Line]) -> dict[str,
         "ari_host": ari_host,
         "ari_port": ari_port,
         "ari_user": config.asterisk.ari_user,
-        "ari_password_crypt": ari_password_crypt(
-            config.asterisk.ari_user, config.asterisk.ari_password
-        ),
+        "ari_password_crypt": ari_password_crypt(config.asterisk.ari_user,
+                                                 ari_password(config)),
         "app": config.asterisk.app,
         "inbound_context": config.asterisk.inbound_context,
         "from_line_context": FROM_LINE_CONTEXT,
@@ -175,19 +177,27 @@ def render_pbx_config(config: FaxcoreConfig, lines: Sequence[Line]) -> dict[str,
 
 
 def write_files(files: dict[str, str], out: Path) -> list[str]:
-    """Write ``files`` into ``out`` atomically (temp file + rename); return the changed names."""
+    """Write ``files`` into ``out`` atomically; return the changed names.
+
+    Each file is 0640 in the folder's group (Asterisk's: it reads them, and
+    pjsip.conf holds every line's HA1), written through a private temporary
+    file; a folder every user may write to is refused.
+    """
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        if not out.is_dir():
+            out.mkdir(parents=True, mode=0o750)
+            out.chmod(0o750)
+        check_folder(out)
+        group = out.stat().st_gid
         changed: list[str] = []
         for name, content in sorted(files.items()):
             target = out / name
             if target.exists() and target.read_text() == content:
                 continue
-            tmp = out / f".{name}.tmp"
-            tmp.write_text(content)
-            tmp.chmod(0o640)
-            tmp.replace(target)
+            write_atomic(target, content.encode(), SHARED_FILE_MODE, group)
             changed.append(name)
         return changed
+    except UnsafeFolder as exc:
+        raise AsteriskConfigError(f"Asterisk configuration not written: {exc}") from exc
     except OSError as exc:
         raise AsteriskConfigError(f"cannot write Asterisk configuration to {out}: {exc}") from exc

@@ -18,6 +18,7 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import select
 
+from faxcore.asterisk.credentials import ari_password
 from faxcore.asterisk.render import render_pbx_config, write_files
 from faxcore.config import FaxcoreConfig
 from faxcore.lab.state import lab_pbx_config, pid_alive, read_state
@@ -75,7 +76,7 @@ async def reload_modules(config: FaxcoreConfig, modules: list[str]) -> tuple[lis
     reloaded: list[str] = []
     warnings: list[str] = []
     token = base64.b64encode(
-        f"{config.asterisk.ari_user}:{config.asterisk.ari_password}".encode()
+        f"{config.asterisk.ari_user}:{ari_password(config)}".encode()
     ).decode("ascii")
     headers = {"Authorization": f"Basic {token}"}
     timeout = aiohttp.ClientTimeout(total=10)

@@ -9,6 +9,7 @@ import signal
 from collections.abc import Mapping
 
 from faxcore.ari.client import AriClient
+from faxcore.asterisk.credentials import ari_password
 from faxcore.calls.app import StasisApp
 from faxcore.calls.calllog import CallLog
 from faxcore.calls.handlers import Handler, default_registry
@@ -47,7 +48,7 @@ async def serve(config: FaxcoreConfig, stop: asyncio.Event,
     ast = config.asterisk
     async with (
         Database(config.database_url, echo=config.database.echo) as db,
-        AriClient(ast.ari_url, ast.ari_user, ast.ari_password, ast.app) as ari,
+        AriClient(ast.ari_url, ast.ari_user, ari_password(config), ast.app) as ari,
         AudioSocketServer(config.media.audiosocket_host, config.media.audiosocket_port) as media,
     ):
         store = FaxStore(db, config.fax_dir)

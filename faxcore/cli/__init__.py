@@ -7,6 +7,7 @@ import importlib
 import click
 
 from faxcore.cli.common import CliState
+from faxcore.storage.files import private_umask
 
 # Feature command groups, each a module of this package exposing ``group``.
 _GROUPS = ("db", "lines", "asterisk", "lab", "serve", "bench", "documents", "calls", "notify",
@@ -21,6 +22,7 @@ _GROUPS = ("db", "lines", "asterisk", "lab", "serve", "bench", "documents", "cal
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """faxcore: fax and voicemail beside Asterisk."""
+    private_umask()
     ctx.obj = CliState(config_path)
 
 

@@ -20,6 +20,7 @@ import click
 from faxcore.config import FaxcoreConfig, load_config
 from faxcore.errors import FaxcoreError
 from faxcore.storage.db import Database
+from faxcore.storage.files import private_dir
 from faxcore.storage.migrate import upgrade
 
 P = ParamSpec("P")
@@ -37,6 +38,7 @@ class CliState:
     def config(self) -> FaxcoreConfig:
         if self._config is None:
             self._config = load_config(self.config_path)
+            private_dir(self._config.data_dir)
             logging.basicConfig(
                 level=self._config.log_level.upper(),
                 format="%(asctime)s %(levelname)s %(name)s: %(message)s",

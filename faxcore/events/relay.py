@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, replace
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 
+from faxcore.config import MqttConfig
 from faxcore.events.errors import BusUnavailable
 from faxcore.events.kinds import parse_kind, topic
 from faxcore.events.outbox import mark_published, unpublished
@@ -26,33 +29,63 @@ from faxcore.storage.db import Database
 log = logging.getLogger(__name__)
 
 
+# CONNACK codes (MQTT 3.1.1 and 5) that mean the broker refused who we are.
+_AUTH_REFUSED = {4, 5, 134, 135}
+
+
 @dataclass(frozen=True)
 class BrokerAddress:
-    """Where the broker is, parsed from ``mqtt.url`` (``mqtt://user:pass@host:1883``)."""
+    """Where the broker is and how faxcore proves who it is (``mqtt.*``)."""
 
     host: str
     port: int
     username: str | None = None
     password: str | None = None
+    tls: bool = False
+    ca_file: str | None = None
 
     @classmethod
     def parse(cls, url: str) -> BrokerAddress:
-        """Accepts ``mqtt://`` URLs; ``BusUnavailable`` names what is wrong."""
+        """Accepts ``mqtt://`` and ``mqtts://`` URLs; ``BusUnavailable`` names what is wrong."""
         parts = urlsplit(url)
-        if parts.scheme != "mqtt" or not parts.hostname:
-            raise BusUnavailable(f"mqtt.url {url!r}: expected mqtt://host[:port]")
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise BusUnavailable(f"mqtt.url {url!r}: expected mqtt://host[:port] or mqtts://")
+        tls = parts.scheme == "mqtts"
         try:
-            port = parts.port or 1883
+            port = parts.port or (8883 if tls else 1883)
         except ValueError as exc:
             raise BusUnavailable(f"mqtt.url {url!r}: bad port") from exc
         return cls(parts.hostname, port,
                    unquote(parts.username) if parts.username else None,
-                   unquote(parts.password) if parts.password else None)
+                   unquote(parts.password) if parts.password else None, tls)
 
-    def client(self, identifier: str | None = None) -> aiomqtt.Client:
+    @classmethod
+    def of(cls, mqtt: MqttConfig) -> BrokerAddress:
+        """The broker of ``mqtt.url`` with ``mqtt.username``/``password``/``tls``/``ca_file``."""
+        url = cls.parse(mqtt.url)
+        if mqtt.ca_file and not Path(mqtt.ca_file).is_file():
+            raise BusUnavailable(f"mqtt.ca_file {mqtt.ca_file!r}: no such file")
+        return replace(url, username=mqtt.username or url.username,
+                       password=mqtt.password or url.password, tls=mqtt.tls or url.tls,
+                       ca_file=mqtt.ca_file or None)
+
+    def client(self, identifier: str | None = None,
+               clean_session: bool | None = None) -> aiomqtt.Client:
         """An aiomqtt client for this broker (not yet connected)."""
+        tls = ssl.create_default_context(cafile=self.ca_file) if self.tls else None
         return aiomqtt.Client(self.host, self.port, username=self.username,
-                              password=self.password, identifier=identifier, timeout=10.0)
+                              password=self.password, identifier=identifier,
+                              clean_session=clean_session, timeout=10.0, tls_context=tls)
+
+    def explain(self, exc: aiomqtt.MqttError) -> tuple[int, str]:
+        """Log level and text for a broker error: a refused login is an error to fix."""
+        code = getattr(exc, "rc", None)
+        code = getattr(code, "value", code)  # paho's ReasonCode (MQTT 5) or an int
+        if isinstance(code, int) and code in _AUTH_REFUSED:
+            who = f"user {self.username!r}" if self.username else "an anonymous client"
+            return logging.ERROR, (f"broker {self.host}:{self.port} refused {who} ({exc}): "
+                                   "check mqtt.username and mqtt.password")
+        return logging.WARNING, f"broker {self.host}:{self.port} unavailable ({exc})"
 
 
 class OutboxRelay:
@@ -80,8 +113,8 @@ class OutboxRelay:
                         if not await self.publish_pending(client):
                             await asyncio.sleep(self.poll_interval)
             except aiomqtt.MqttError as exc:
-                log.warning("event relay: broker %s:%d unavailable (%s); retrying in %.1f s",
-                            self.broker.host, self.broker.port, exc, delay)
+                level, text = self.broker.explain(exc)
+                log.log(level, "event relay: %s; retrying in %.1f s", text, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.retry_max)
 

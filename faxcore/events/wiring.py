@@ -21,5 +21,5 @@ def event_loops(config: FaxcoreConfig, db: Database) -> list[Loop]:
     if not config.mqtt.url:
         log.info("mqtt.url is empty: events stay in the outbox for the notifier only")
         return [prune]
-    relay = OutboxRelay(db, BrokerAddress.parse(config.mqtt.url), config.mqtt.topic_prefix)
+    relay = OutboxRelay(db, BrokerAddress.of(config.mqtt), config.mqtt.topic_prefix)
     return [prune, Loop("event-relay", relay.run)]

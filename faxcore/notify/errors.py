@@ -21,3 +21,7 @@ class AddressNotFound(NotifyError, NotFoundError):
 
 class DeliveryFailed(NotifyError):
     """The SMTP server could not be reached or did not accept the message."""
+
+
+class ForgedEvent(NotifyError):
+    """An event from the bus names a fax, send job or message its line does not own."""

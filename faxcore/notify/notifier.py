@@ -19,11 +19,13 @@ again with the same Message-ID, which receiving systems deduplicate.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
@@ -40,9 +42,10 @@ from faxcore.events.outbox import Event
 from faxcore.events.relay import BrokerAddress
 from faxcore.notify.attachments import gather_parts
 from faxcore.notify.compose import LineMail, compose
-from faxcore.notify.errors import DeliveryFailed, NotifyError
+from faxcore.notify.errors import DeliveryFailed, ForgedEvent, NotifyError
 from faxcore.notify.prefs import MAILED_KINDS, parse_preferences, recipients
 from faxcore.notify.retry import RetryPolicy
+from faxcore.notify.verify import verified
 from faxcore.runtime.supervisor import Loop
 from faxcore.storage.db import Database
 from faxcore.storage.models import Line, Notification, NotifyAddress, OutboxEvent, utcnow
@@ -70,6 +73,7 @@ class SmtpServer:
     use_tls: bool
     starttls: bool
     timeout: float
+    ca_file: str | None = None
 
     @classmethod
     def from_config(cls, smtp: SmtpConfig) -> SmtpServer:
@@ -81,10 +85,18 @@ class SmtpServer:
             port = parts.port or (465 if implicit else 25)
         except ValueError as exc:
             raise NotifyError(f"smtp.url {smtp.url!r}: bad port") from exc
-        return cls(parts.hostname, port,
-                   unquote(parts.username) if parts.username else None,
-                   unquote(parts.password) if parts.password else None,
-                   implicit, smtp.starttls and not implicit, smtp.timeout)
+        server = cls(parts.hostname, port,
+                     unquote(parts.username) if parts.username else None,
+                     unquote(parts.password) if parts.password else None,
+                     implicit, smtp.starttls and not implicit, smtp.timeout,
+                     smtp.ca_file or None)
+        if server.password and not (server.use_tls or server.starttls) \
+                and not _loopback(server.host):
+            raise NotifyError(f"smtp.url: a password for {server.host} would travel in clear; "
+                              "set smtp.starttls or use smtps://")
+        if server.ca_file and not Path(server.ca_file).is_file():
+            raise NotifyError(f"smtp.ca_file {server.ca_file!r}: no such file")
+        return server
 
     async def send(self, message: EmailMessage) -> None:
         """Hand the message over; ``DeliveryFailed`` when the server is down or refuses."""
@@ -92,10 +104,19 @@ class SmtpServer:
             await aiosmtplib.send(
                 message, hostname=self.host, port=self.port, username=self.username,
                 password=self.password, use_tls=self.use_tls, start_tls=self.starttls,
-                timeout=self.timeout,
+                timeout=self.timeout, cert_bundle=self.ca_file,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise DeliveryFailed(f"{self.host}:{self.port}: {exc}") from exc
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Notifier:
@@ -112,20 +133,36 @@ class Notifier:
 
     # --- events in ---------------------------------------------------------------
 
-    async def ingest(self, event: Event, session: AsyncSession | None = None) -> int:
-        """Queue the mails of one event (idempotent); returns how many rows are new."""
+    async def ingest(self, event: Event, session: AsyncSession | None = None, *,
+                     from_bus: bool = False) -> int:
+        """Queue the mails of one event (idempotent); returns how many rows are new.
+
+        ``from_bus``: the event was read from MQTT, where anyone allowed to
+        publish could have written it; it is checked against the database
+        (``faxcore.notify.verify``) and a forged one is queued as failed.
+        """
         if session is None:
             async with self.db.session() as own:
-                return await self._ingest(own, event)
-        return await self._ingest(session, event)
+                return await self._ingest(own, event, from_bus)
+        return await self._ingest(session, event, from_bus)
 
-    async def _ingest(self, session: AsyncSession, event: Event) -> int:
+    async def _ingest(self, session: AsyncSession, event: Event, from_bus: bool = False) -> int:
         if event.kind not in MAILED_KINDS:
             return 0
         line = await session.scalar(select(Line).where(Line.number == event.line))
         if line is None:
             log.info("event %s for unknown line %s: no e-mail", event.id, event.line)
             return 0
+        state, error = PENDING, ""
+        if from_bus:
+            try:
+                event = await verified(session, line, event)
+            except ForgedEvent as exc:
+                log.error("bus event refused, nothing mailed: %s", exc)
+                # Counted as failed for the line's own addresses, never a given one.
+                event = replace(event, data={k: v for k, v in event.data.items()
+                                             if k != "report_to"})
+                state, error = FAILED, f"refused: {exc}"
         rows = await session.execute(
             select(NotifyAddress.address, NotifyAddress.kinds)
             .where(NotifyAddress.line_id == line.id).order_by(NotifyAddress.id))
@@ -135,8 +172,8 @@ class Notifier:
             return 0
         values = [
             {"event_id": event.id, "line": event.line, "kind": event.kind.value,
-             "address": address, "payload": event.to_json(), "state": PENDING, "attempts": 0,
-             "next_attempt_at": utcnow(), "last_error": "", "created_at": utcnow()}
+             "address": address, "payload": event.to_json(), "state": state, "attempts": 0,
+             "next_attempt_at": utcnow(), "last_error": error, "created_at": utcnow()}
             for address in chosen
         ]
         insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
@@ -169,10 +206,7 @@ class Notifier:
         delay = 0.5
         while True:
             try:
-                client = aiomqtt.Client(broker.host, broker.port, username=broker.username,
-                                        password=broker.password,
-                                        identifier=client_id, clean_session=False)
-                async with client:
+                async with broker.client(client_id, clean_session=False) as client:
                     await client.subscribe(f"{prefix.rstrip('/')}/#", qos=1)
                     log.info("notifier subscribed to %s/# on %s:%d", prefix, broker.host,
                              broker.port)
@@ -180,7 +214,8 @@ class Notifier:
                     async for message in client.messages:
                         await self._ingest_message(message.payload)
             except aiomqtt.MqttError as exc:
-                log.warning("notifier: broker unavailable (%s); retrying in %.1f s", exc, delay)
+                level, text = broker.explain(exc)
+                log.log(level, "notifier: %s; retrying in %.1f s", text, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 15.0)
 
@@ -189,7 +224,7 @@ class Notifier:
             log.error("bus message without a text payload, skipped")
             return
         try:
-            await self.ingest(Event.from_json(payload))
+            await self.ingest(Event.from_json(payload), from_bus=True)
         except InvalidEvent as exc:
             log.error("bus message skipped: %s", exc)
 

@@ -27,6 +27,10 @@ def purge_forwarded(store: VoicemailStore) -> AfterForward:
     async def purge(event: Event, line: LineMail) -> None:
         message_id = int(str(event.data["message_id"]))
         try:
+            if (await store.get(message_id)).line != line.number:
+                log.error("line %s: message %d is another line's, not purged", line.number,
+                          message_id)
+                return
             await store.purge([message_id])
         except MessageNotFound:
             return  # already purged by its owner
@@ -58,7 +62,7 @@ async def run_notifier(config: FaxcoreConfig, stop: asyncio.Event) -> None:
     async with Database(config.database_url, echo=config.database.echo) as db:
         notifier = notifier_for(config, db)
         if config.mqtt.url:
-            broker = BrokerAddress.parse(config.mqtt.url)
+            broker = BrokerAddress.of(config.mqtt)
             source = Loop("notifier-mqtt", functools.partial(
                 notifier.consume_mqtt, broker, config.mqtt.topic_prefix,
                 config.notify.mqtt_client_id))

@@ -117,7 +117,7 @@ class SendService:
         now = utcnow()
         not_before = max(now, request.not_before) if request.not_before else now
         batch = str(uuid.uuid4())
-        self.spool.mkdir(parents=True, exist_ok=True)
+        self.spool.mkdir(parents=True, exist_ok=True, mode=0o700)
         out = self.spool / f"{batch}.tif"
         tsi = line.station_id or line.number
         header = HeaderSpec(text=line.header, tsi=tsi, when=not_before.astimezone())

@@ -30,7 +30,9 @@ def async_url(url: str) -> str:
     if backend == "sqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")
         if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with contextlib.suppress(FileNotFoundError):
+                Path(parsed.database).chmod(0o600)  # a database made before umask 077
     elif backend == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     else:

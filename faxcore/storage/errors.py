@@ -13,3 +13,7 @@ class DatabaseUnavailable(StorageError):
 
 class MigrationError(StorageError):
     """The schema cannot be brought to the wanted revision."""
+
+
+class UnsafeFolder(StorageError):
+    """A folder faxcore writes to is writable by every user."""

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import shutil
 import uuid
 from pathlib import Path
 
@@ -39,7 +38,7 @@ from faxcore.voicemail.recording import (
     parse_message_recording,
     record_caller,
 )
-from faxcore.voicemail.store import VoicemailStore
+from faxcore.voicemail.store import VoicemailStore, publish_sound
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +119,7 @@ class Deposit:
         stem = f"{number.lstrip('+')}-{value}-{digest}"
         target = Path(vm.sounds_dir) / f"{stem}.wav"
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            work = target.with_name(f"{stem}.part")
-            shutil.copyfile(source, work)
-            work.rename(target)
+            publish_sound(source, target)
         return f"sound:{vm.sounds_dir_in_asterisk or vm.sounds_dir}/{stem}"
 
     async def _play(self, call: Call, uri: str, lang: str, stop_on: str = "",

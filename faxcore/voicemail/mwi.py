@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from faxcore.storage.files import share_with_folder_group
+
 MWI_CONTEXT = "faxcore"
 
 
@@ -20,11 +22,15 @@ def mirror_counts(spool: Path, number: str, new: int, old: int) -> None:
     box = spool / MWI_CONTEXT / number.lstrip("+")
     for folder, count in (("INBOX", new), ("Old", old)):
         directory = box / folder
-        directory.mkdir(parents=True, exist_ok=True)
+        for made in (spool, box.parent, box, directory):
+            if not made.is_dir():
+                made.mkdir(parents=True)
+                share_with_folder_group(made, made.parent)
         for index in range(count):
             marker = directory / f"msg{index:04d}.txt"
             if not marker.exists():
                 marker.write_text("; faxcore MWI marker\n")
+                share_with_folder_group(marker, spool)
         for stale in directory.glob("msg*.txt"):
             suffix = stale.stem[3:]
             if not suffix.isdigit() or int(suffix) >= count:

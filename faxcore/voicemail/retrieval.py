@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ from faxcore.voicemail.menu import (
     VoicemailMenu,
 )
 from faxcore.voicemail.recording import record_caller
-from faxcore.voicemail.store import VoicemailStore
+from faxcore.voicemail.store import VoicemailStore, publish_sound
 
 log = logging.getLogger(__name__)
 
@@ -187,8 +186,7 @@ class _Session:
         stem = f"{COPY_PREFIX}{self.call.id}-{message_id}"
         target = Path(vm.sounds_dir) / f"{stem}.wav"
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(shutil.copyfile, view.path, target)
+            await asyncio.to_thread(publish_sound, Path(view.path), target)
             self.published.append(target)
         return f"sound:{vm.sounds_dir_in_asterisk or vm.sounds_dir}/{stem}"
 

@@ -26,6 +26,7 @@ from faxcore.events.outbox import emit
 from faxcore.lines.errors import LineNotFound
 from faxcore.lines.service import find_line
 from faxcore.storage.db import Database
+from faxcore.storage.files import SHARED_DIR_MODE, SHARED_FILE_MODE, write_atomic
 from faxcore.storage.models import (
     Line,
     VoicemailBox,
@@ -77,13 +78,17 @@ class MessageView:
 
 
 def _write_durably(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    work = path.with_name(path.name + ".part")
-    with work.open("wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    work.rename(path)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_atomic(path, data)
+
+
+def publish_sound(source: Path, target: Path) -> None:
+    """Copy ``source`` where Asterisk reads sounds, readable by that folder's group (0640)."""
+    folder = target.parent
+    if not folder.is_dir():
+        folder.mkdir(parents=True, mode=SHARED_DIR_MODE)
+        folder.chmod(SHARED_DIR_MODE)
+    write_atomic(target, source.read_bytes(), SHARED_FILE_MODE, folder.stat().st_gid)
 
 
 async def _to_wav8k(source: Path, out: Path) -> None:

@@ -18,6 +18,7 @@ from faxcore.ari.events import (
     PlaybackFinished,
     StasisStart,
 )
+from faxcore.asterisk.credentials import ari_password
 from faxcore.config import FaxcoreConfig
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import lab_pbx_config
@@ -27,7 +28,7 @@ pytestmark = [pytest.mark.lab]
 
 def client(config: FaxcoreConfig, password: str | None = None) -> AriClient:
     ast = lab_pbx_config(config).asterisk
-    return AriClient(ast.ari_url, ast.ari_user, password or ast.ari_password, ast.app)
+    return AriClient(ast.ari_url, ast.ari_user, password or ari_password(config), ast.app)
 
 
 async def test_real_asterisk_errors_become_typed_errors(lab: Lab,

@@ -29,3 +29,24 @@ def test_render_bad_config_is_one_error_line(tmp_path: Path) -> None:
                                 env=env)
     assert result.exit_code == 1
     assert "asterisk.sip_bind: expected HOST:PORT" in result.output
+
+
+def test_render_with_the_formerly_shipped_ari_password_is_refused(tmp_path: Path) -> None:
+    env = {"FAXCORE_DATA_DIR": str(tmp_path / "data"),
+           "FAXCORE_ASTERISK_ARI_PASSWORD": "faxcore-ari-secret"}
+    result = CliRunner().invoke(main, ["asterisk", "render", "--out", str(tmp_path / "o")],
+                                env=env)
+    assert result.exit_code == 1
+    assert "asterisk.ari_password is 'faxcore-ari-secret'" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_render_into_a_folder_every_user_may_write_is_one_error_line(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    out.chmod(0o777)
+    result = CliRunner().invoke(main, ["asterisk", "render", "--out", str(out)],
+                                env={"FAXCORE_DATA_DIR": str(tmp_path / "data")})
+    assert result.exit_code == 1
+    assert f"{out} is writable by every user" in result.output
+    assert list(out.iterdir()) == []

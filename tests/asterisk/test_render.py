@@ -5,10 +5,12 @@ from __future__ import annotations
 import configparser
 import ctypes
 import ctypes.util
+import stat
 from pathlib import Path
 
 import pytest
 
+from faxcore.asterisk.credentials import FORMER_DEFAULT, ari_password, secret_path
 from faxcore.asterisk.errors import AsteriskConfigError
 from faxcore.asterisk.render import (
     FROM_LINE_CONTEXT,
@@ -17,7 +19,8 @@ from faxcore.asterisk.render import (
     render_pbx_config,
     write_files,
 )
-from faxcore.config import FaxcoreConfig
+from faxcore.config import FaxcoreConfig, load_config
+from faxcore.errors import ConfigError
 from faxcore.security.passwords import sip_ha1
 from faxcore.storage.models import Line, LineMode
 
@@ -75,7 +78,7 @@ def test_no_line_renders_a_valid_empty_pjsip(config: FaxcoreConfig) -> None:
 
 def test_ari_password_is_not_in_clear_and_checks_with_crypt(config: FaxcoreConfig) -> None:
     files = render_pbx_config(config, LINES)
-    secret = config.asterisk.ari_password
+    secret = ari_password(config)
     assert all(secret not in content for content in files.values())
     ari = dict(sections(files["ari.conf"]))[config.asterisk.ari_user]
     assert ari["password_format"] == "crypt"
@@ -140,3 +143,50 @@ def test_operator_trunks_are_included_and_never_written(config: FaxcoreConfig,
     own.write_text("[mytrunk]\ntype=endpoint\n")
     write_files(files, tmp_path)
     assert own.read_text() == "[mytrunk]\ntype=endpoint\n"
+
+
+def test_write_files_never_follows_a_symlink_planted_at_a_temp_name(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in (".pjsip.conf.tmp", ".pjsip.conf.part", "pjsip.conf.tmp"):
+        (out / name).symlink_to(victim)
+    assert write_files({"pjsip.conf": "[global]\n"}, out) == ["pjsip.conf"]
+    assert victim.read_text() == "keep me\n"
+    written = out / "pjsip.conf"
+    assert not written.is_symlink() and written.read_text() == "[global]\n"
+
+
+def test_rendered_files_are_readable_by_the_folder_group_only(tmp_path: Path) -> None:
+    out = tmp_path / "asterisk" / "faxcore"
+    write_files({"pjsip.conf": "[global]\n"}, out)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o750
+    assert stat.S_IMODE((out / "pjsip.conf").stat().st_mode) == 0o640
+    assert (out / "pjsip.conf").stat().st_gid == out.stat().st_gid
+
+
+def test_output_folder_writable_by_every_user_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "shared"
+    out.mkdir()
+    out.chmod(0o777)
+    with pytest.raises(AsteriskConfigError, match="writable by every user"):
+        write_files({"pjsip.conf": "[global]\n"}, out)
+    assert list(out.iterdir()) == []
+
+
+def test_ari_password_is_generated_per_install_and_kept_private(tmp_path: Path) -> None:
+    first = load_config(environ={"FAXCORE_DATA_DIR": str(tmp_path / "a")})
+    second = load_config(environ={"FAXCORE_DATA_DIR": str(tmp_path / "b")})
+    password = ari_password(first)
+    assert password == ari_password(first) and password != ari_password(second)
+    assert len(password) >= 24 and password != FORMER_DEFAULT
+    kept = secret_path(first)
+    assert kept.read_text().strip() == password
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+
+
+def test_the_formerly_shipped_ari_password_is_refused(config: FaxcoreConfig) -> None:
+    config.asterisk.ari_password = "faxcore-ari-secret"
+    with pytest.raises(ConfigError, match="everyone knows"):
+        render_pbx_config(config, LINES)

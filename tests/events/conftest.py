@@ -13,6 +13,13 @@ import pytest
 
 from tests.conftest import unavailable
 
+SYSTEM_BROKER = "mqtt://127.0.0.1:1883"
+# The ACL deploy/setup.sh installs: the brokers that require a login use it as shipped.
+SHIPPED_ACL = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "faxcore.acl"
+# Users of the authenticating broker: faxcore, a reader, and someone else on the machine.
+BUS_USERS = {"faxcore": "bus-secret-1", "faxcore-reader": "reader-secret-2",
+             "intruder": "intruder-secret-3"}
+
 
 def free_port() -> int:
     """A loopback TCP port nobody listens on right now."""
@@ -29,12 +36,20 @@ class Mosquitto:
     messages queued for it) survives the restart, as on a production broker.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, users: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.folder = folder
         self.conf = folder / "mosquitto.conf"
+        access = "allow_anonymous true\n"
+        if users is not None:
+            access = (f"allow_anonymous false\npassword_file {folder}/passwd\n"
+                      f"acl_file {SHIPPED_ACL}\n")
+            for user, password in users.items():
+                subprocess.run(["mosquitto_passwd", "-b", *(["-c"] if user == next(iter(users))
+                                                           else []),
+                                str(folder / "passwd"), user, password], check=True)
         self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\nuser root\n"
+            f"listener {self.port} 127.0.0.1\n{access}user root\n"
             f"persistence true\npersistence_location {folder}/\nautosave_interval 1\n"
             f"log_dest file {folder}/mosquitto.log\n"
         )
@@ -60,6 +75,19 @@ class Mosquitto:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+@pytest.fixture
+def auth_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A private broker that requires a login (``BUS_USERS``) and applies the shipped ACL."""
+    folder = tmp_path / "mosquitto-auth"
+    folder.mkdir()
+    broker = Mosquitto(folder, BUS_USERS)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
 
 
 @pytest.fixture

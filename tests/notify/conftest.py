@@ -20,7 +20,7 @@ from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.storage.db import Database
 from faxcore.storage.models import Notification
-from tests.events.conftest import free_port
+from tests.events.conftest import auth_broker, free_port  # noqa: F401 (fixture)
 
 LINE = "+33123456789"
 

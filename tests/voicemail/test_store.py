@@ -5,6 +5,8 @@ from __future__ import annotations
 import array
 import io
 import json
+import os
+import stat
 import wave
 from dataclasses import replace
 from datetime import timedelta
@@ -17,7 +19,7 @@ from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 from faxcore.storage.models import Line, OutboxEvent, VoicemailFolder, VoicemailMessage, utcnow
 from faxcore.voicemail.quota import Usage
-from faxcore.voicemail.store import VoicemailStore
+from faxcore.voicemail.store import VoicemailStore, publish_sound
 
 NUMBER = "+33972100009"
 
@@ -102,3 +104,25 @@ async def test_crossing_the_warning_level_raises_one_nearly_full_event(
     await store.delete(ids[0])  # Deleted does not count: room again
     assert await store.usage(line_id) == Usage(3, 3 * len(wav(1.2)))
     assert not store.quota.is_full(await store.usage(line_id))
+
+
+async def test_message_audio_is_private_whatever_the_umask(
+        database: Database, config: FaxcoreConfig) -> None:
+    os.umask(0o022)
+    store = VoicemailStore(database, config)
+    message = await store.save_message(await _line_id(database), "0612345678", wav(1.0))
+    audio = Path(message.path)
+    assert stat.S_IMODE(audio.stat().st_mode) == 0o600
+    assert stat.S_IMODE(audio.parent.stat().st_mode) == 0o700
+    assert [p.name for p in audio.parent.iterdir()] == [audio.name]
+
+
+def test_a_published_sound_is_readable_by_the_sounds_folder_group_only(tmp_path: Path) -> None:
+    os.umask(0o077)
+    source = tmp_path / "greeting.wav"
+    source.write_bytes(wav(0.5))
+    sounds = tmp_path / "sounds"
+    publish_sound(source, sounds / "g.wav")
+    assert stat.S_IMODE(sounds.stat().st_mode) == 0o750
+    assert stat.S_IMODE((sounds / "g.wav").stat().st_mode) == 0o640
+    assert (sounds / "g.wav").read_bytes() == source.read_bytes()
