@@ -9,6 +9,7 @@ import signal
 from collections.abc import Mapping
 
 from faxcore.ari.client import AriClient
+from faxcore.ari.errors import AriApplicationTaken
 from faxcore.asterisk.credentials import ari_password
 from faxcore.calls.app import StasisApp
 from faxcore.calls.calllog import CallLog
@@ -61,8 +62,9 @@ async def serve(config: FaxcoreConfig, stop: asyncio.Event,
         }
         app = StasisApp(ari, CallLog(db), registry, screener(FilterService(db)),
                         services=voicemail_services(config, db), ready=ready)
+        taken: list[AriApplicationTaken] = []
         async with asyncio.TaskGroup() as tg:
-            runner = tg.create_task(app.run(), name="stasis-app")
+            runner = tg.create_task(_run_app(app, taken), name="stasis-app")
             stopper = tg.create_task(stop.wait(), name="stop-signal")
             transmit = AriTransmitter(config, db, ari, app, media)
             # Background loops share this group with the calls: the supervisor
@@ -75,7 +77,26 @@ async def serve(config: FaxcoreConfig, stop: asyncio.Event,
             await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             for task in (runner, stopper, *background):
                 task.cancel()
+    if taken:
+        # Calls were hung up on the way out: report the one reason, as it is.
+        raise taken[0]
     log.info("faxcore serve stopped")
+
+
+async def _run_app(app: StasisApp, taken: list[AriApplicationTaken]) -> None:
+    """The Stasis app until cancelled, or until another process holds its application."""
+    try:
+        await app.run()
+    except* AriApplicationTaken as group:
+        # The app's own TaskGroup wraps what its event stream raised.
+        first = _first_leaf(group)
+        log.error("%s", first)
+        taken.append(first)
+
+
+def _first_leaf(group: BaseExceptionGroup[AriApplicationTaken]) -> AriApplicationTaken:
+    leaf = group.exceptions[0]
+    return leaf if isinstance(leaf, AriApplicationTaken) else _first_leaf(leaf)
 
 
 async def _announce_ready(ready: asyncio.Event) -> None:

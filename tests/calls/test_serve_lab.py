@@ -248,3 +248,20 @@ async def test_adding_and_removing_a_line_mid_call_keeps_the_call_up(
 async def _answered(config: FaxcoreConfig, index: int) -> bool:
     rows = await entries(config)
     return len(rows) > index and rows[index].disposition is CallDisposition.ANSWERED
+
+
+async def test_a_second_serve_with_the_same_application_name_is_refused_with_one_error(
+        lab: Lab, lab_config: FaxcoreConfig) -> None:
+    """Two processes on one application would steal each other's calls (issue 21)."""
+    async with serving(lab_config) as served:
+        env = {**os.environ, **lab_environ(lab_config.data_dir, lab_config.database.url)}
+        second = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("faxcore")), "serve", env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, err = await asyncio.wait_for(second.communicate(), 60)
+        # The first one still serves: a call is answered by it.
+        outcome = await Ata(served).call(LAB_LINE, seconds=1)
+    assert second.returncode == 1
+    assert err.decode().splitlines()[-1].startswith(
+        "faxcore: error: ARI application 'faxcore' is already served by another process")
+    assert outcome.answered, outcome
