@@ -25,6 +25,7 @@ from faxcore.lines.service import LineService, find_line
 from faxcore.notify.addresses import NotifyService
 from faxcore.notify.notifier import FAILED, SENT, Notifier
 from faxcore.notify.wiring import notifier_for
+from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
 from faxcore.storage.models import FaxState, Notification, ReceivedFax, utcnow
 from faxcore.voicemail.store import VoicemailStore
@@ -52,7 +53,8 @@ async def consuming(notifier: Notifier, broker: BrokerAddress,
         await notifier.consume_mqtt(broker, prefix, client_id)
 
     async with asyncio.TaskGroup() as tg:
-        task = tg.create_task(notifier.run([source]))
+        task = tg.create_task(Supervisor().run([notifier.delivery_loop(),
+                                                 Loop("notifier-mqtt", source)]))
         try:
             yield
         finally:
