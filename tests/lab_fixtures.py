@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from faxcore.asterisk.credentials import secret_path
 from faxcore.config import FaxcoreConfig, load_config
 from faxcore.lab.chroot import LabChroot
 from faxcore.lab.lab import Lab
@@ -146,6 +147,8 @@ def lab_database(request: pytest.FixtureRequest, lab: Lab,
     (data_dir / "lab").symlink_to(Path(lab_config.data_dir) / "lab")
     config = replace(lab_config, data_dir=data_dir,
                      database=replace(lab_config.database, url=url))
+    # The PBX was rendered with the lab's generated ARI password.
+    secret_path(config).symlink_to(secret_path(lab_config))
     asyncio.run(upgrade(url))
     asyncio.run(_add_line(config, LAB_LINE, LAB_LINE_SIP_PASSWORD))
     return config
