@@ -89,6 +89,11 @@ class Supervisor:
             try:
                 busy = await loop.step()
             except Exception:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    # A library turned our cancellation into its own error
+                    # (aiomqtt does while connecting): stopping still wins.
+                    raise asyncio.CancelledError from None
                 if time.monotonic() - started > self.backoff.maximum:
                     in_a_row = 0
                 in_a_row += 1

@@ -93,3 +93,23 @@ async def test_a_loop_that_always_has_work_still_lets_calls_run() -> None:
         await asyncio.sleep(0.1)  # a call's audio timer
         loop.cancel()
     assert passes > 1
+
+
+async def test_a_cancellation_a_library_turned_into_its_own_error_still_stops_the_loop() -> None:
+    """aiomqtt raises MqttError when cancelled while connecting: the loop must still stop."""
+    entered = asyncio.Event()
+
+    async def connect_like_aiomqtt() -> bool:
+        entered.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            raise RuntimeError("Operation timed out") from None
+        return False
+
+    supervisor = Supervisor(Backoff(initial=0.01, maximum=0.02))
+    task = asyncio.create_task(supervisor.supervise(Loop("mqtt", connect_like_aiomqtt)))
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)
