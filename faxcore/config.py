@@ -138,6 +138,10 @@ class FaxConfig:
     max_call_seconds: int = 1800
     # Error correction mode offered to senders.
     ecm: bool = True
+    # This many wrong fax passwords (web portal, API login, e-mail to fax)
+    # within password_lockout_seconds lock the password, like the PIN.
+    password_lockout_failures: int = 5
+    password_lockout_seconds: int = 900
 
 
 @dataclass
@@ -302,6 +306,8 @@ BOUNDS: dict[str, Bounds] = {
     "voicemail.retention_interval_seconds": Bounds(1),
     "voicemail.pin_lockout_failures": Bounds(1),
     "voicemail.pin_lockout_seconds": Bounds(1),
+    "fax.password_lockout_failures": Bounds(1),
+    "fax.password_lockout_seconds": Bounds(1),
     "lab.pbx_sip_port": _LISTEN_PORT,
     "lab.ata_sip_port": _LISTEN_PORT,
     "lab.ari_port": _LISTEN_PORT,

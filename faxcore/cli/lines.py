@@ -114,7 +114,7 @@ async def _with_service(
 ) -> tuple[Any, SyncResult | None]:
     """Migrate, run ``work``, then (after a change) sync Asterisk."""
     async with migrated_database(config) as db:
-        result = await work(LineService(db))
+        result = await work(LineService(db, config=config))
         synced = await _sync_after_change(config, db) if sync else None
         return result, synced
 

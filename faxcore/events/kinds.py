@@ -32,6 +32,7 @@ class EventKind(enum.StrEnum):
     VOICEMAIL_MAILBOX_NEARLY_FULL = "voicemail.mailbox_nearly_full"
     CAMPAIGN_STATE = "campaign.state"
     LINE_CHANGED = "line.changed"
+    LINE_FAX_PASSWORD_LOCKED = "line.fax_password_locked"
 
 
 JsonType = str | tuple[str, ...]
@@ -104,6 +105,9 @@ KINDS: dict[EventKind, KindSpec] = {
     EventKind.LINE_CHANGED: KindSpec(
         "A line was added, changed or removed (settings never carry secrets).",
         {"change": "string", "keys": "array"}, ("change",)),
+    EventKind.LINE_FAX_PASSWORD_LOCKED: KindSpec(
+        "The fax password (web, API, e-mail to fax) was locked after repeated wrong ones.",
+        {"caller": "string", "failures": "integer", "until": "string"}, ()),
 }
 
 

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faxcore.config import FaxcoreConfig
 from faxcore.events import EventKind, emit
 from faxcore.security import untrusted
 from faxcore.security.passwords import hash_secret, verify_secret
@@ -54,6 +55,23 @@ class Lockout:
 
 
 DEFAULT_LOCKOUT = Lockout()
+# The event the lock of each secret emits (once per lock), for the subscriber's mail.
+LOCK_EVENTS = {SecretKind.PIN: EventKind.VOICEMAIL_MAILBOX_LOCKED,
+               SecretKind.FAX_PASSWORD: EventKind.LINE_FAX_PASSWORD_LOCKED}
+
+
+def configured_lockout(config: FaxcoreConfig, secret: SecretKind) -> Lockout:
+    """The operator's lockout of ``secret`` (``voicemail.pin_lockout_*``, ``fax.password_*``)."""
+    if secret is SecretKind.PIN:
+        return Lockout(config.voicemail.pin_lockout_failures, config.voicemail.pin_lockout_seconds)
+    return Lockout(config.fax.password_lockout_failures, config.fax.password_lockout_seconds)
+
+
+def guard_for(db: Database, config: FaxcoreConfig | None, secret: SecretKind,
+              clock: Callable[[], datetime] = utcnow) -> SecretGuard:
+    """The guard of ``secret`` with the configured lockout (defaults without a config)."""
+    lockout = DEFAULT_LOCKOUT if config is None else configured_lockout(config, secret)
+    return SecretGuard(db, secret, lockout, lock_event=LOCK_EVENTS[secret], clock=clock)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faxcore.config import FaxcoreConfig
 from faxcore.events import EventKind, emit
 from faxcore.lines import policy
-from faxcore.lines.attempts import DEFAULT_LOCKOUT, Lockout, SecretGuard
+from faxcore.lines.attempts import guard_for
 from faxcore.lines.errors import InvalidLineInput, LineExists, LineNotFound
 from faxcore.security.passwords import DEFAULT_REALM, hash_secret, sip_ha1
 from faxcore.storage.db import Database
@@ -89,17 +90,16 @@ async def _hash(secret: str | None) -> str | None:
 
 
 class LineService:
-    """Line provisioning on one database; ``realm`` is the SIP digest realm of every line."""
+    """Line provisioning on one database; ``realm`` is the SIP digest realm of every line.
+
+    ``config`` gives the secrets' lockouts (the defaults without it).
+    """
 
     def __init__(self, db: Database, realm: str = DEFAULT_REALM,
-                 lockout: Lockout = DEFAULT_LOCKOUT) -> None:
+                 config: FaxcoreConfig | None = None) -> None:
         self.db = db
         self.realm = realm
-        self._guards = {
-            SecretKind.PIN: SecretGuard(db, SecretKind.PIN, lockout,
-                                        lock_event=EventKind.VOICEMAIL_MAILBOX_LOCKED),
-            SecretKind.FAX_PASSWORD: SecretGuard(db, SecretKind.FAX_PASSWORD, lockout),
-        }
+        self._guards = {secret: guard_for(db, config, secret) for secret in SecretKind}
 
     async def add(
         self,

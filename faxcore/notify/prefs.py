@@ -31,8 +31,10 @@ ALL = frozenset(Preference)
 _FAX_KINDS = {EventKind.FAX_RECEIVED, EventKind.FAX_PARTIAL, EventKind.FAX_FAILED}
 _REPORT_KINDS = {EventKind.FAX_SENT, EventKind.FAX_SEND_FAILED}
 _MAILBOX_KINDS = {EventKind.VOICEMAIL_MAILBOX_NEARLY_FULL, EventKind.VOICEMAIL_MAILBOX_LOCKED}
+# The line's own security: every address of the line hears of it.
+_ACCOUNT_KINDS = {EventKind.LINE_FAX_PASSWORD_LOCKED}
 # Kinds that produce an e-mail; the others are for the bus only.
-MAILED_KINDS = frozenset(_FAX_KINDS | _REPORT_KINDS | _MAILBOX_KINDS
+MAILED_KINDS = frozenset(_FAX_KINDS | _REPORT_KINDS | _MAILBOX_KINDS | _ACCOUNT_KINDS
                          | {EventKind.VOICEMAIL_MESSAGE})
 
 
@@ -77,6 +79,8 @@ def wants(prefs: frozenset[Preference], kind: EventKind, data: Mapping[str, Any]
         return Preference.FAX in prefs
     if kind in _MAILBOX_KINDS:
         return bool(prefs & {Preference.VOICEMAIL, Preference.VOICEMAIL_URGENT})
+    if kind in _ACCOUNT_KINDS:
+        return True
     if kind is EventKind.VOICEMAIL_MESSAGE:
         if Preference.VOICEMAIL in prefs:
             return True

@@ -20,8 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from faxcore.config import FaxcoreConfig
-from faxcore.events.kinds import EventKind
-from faxcore.lines.attempts import Lockout, SecretGuard
+from faxcore.lines.attempts import guard_for
 from faxcore.storage.db import Database
 from faxcore.storage.models import Line, SecretKind, VoicemailBox, utcnow
 
@@ -53,10 +52,7 @@ class MailboxLogin:
     def __init__(self, db: Database, config: FaxcoreConfig,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
-        vm = config.voicemail
-        self.guard = SecretGuard(db, SecretKind.PIN,
-                                 Lockout(vm.pin_lockout_failures, vm.pin_lockout_seconds),
-                                 lock_event=EventKind.VOICEMAIL_MAILBOX_LOCKED, clock=clock)
+        self.guard = guard_for(db, config, SecretKind.PIN, clock)
 
     async def check(self, mailbox: str, pin: str | None, caller: str = "",
                     own_line: str | None = None) -> LoginResult:

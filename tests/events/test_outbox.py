@@ -36,6 +36,7 @@ SAMPLES: dict[EventKind, dict[str, Any]] = {
     EventKind.VOICEMAIL_MAILBOX_NEARLY_FULL: {"messages": 92, "max_messages": 100},
     EventKind.CAMPAIGN_STATE: {"campaign_id": 2, "state": "running"},
     EventKind.LINE_CHANGED: {"change": "updated", "keys": ["header"]},
+    EventKind.LINE_FAX_PASSWORD_LOCKED: {"caller": "web:203.0.113.9", "failures": 5},
 }
 
 

@@ -8,12 +8,16 @@ the database, not in Python.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 
 from faxcore.config import FaxcoreConfig
+from faxcore.events import EventKind
+from faxcore.lines.attempts import LOCK_EVENTS
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 from faxcore.storage.models import OutboxEvent, SecretAttempt, SecretKind
@@ -44,12 +48,12 @@ async def _line(database: Database) -> None:
 
 
 async def _count(database: Database, secret: SecretKind) -> tuple[int, int]:
-    """(attempts kept, ``voicemail.mailbox_locked`` events)."""
+    """(attempts kept, lock events of that secret)."""
     async with database.session(read_only=True) as session:
         attempts = await session.scalar(select(func.count()).select_from(SecretAttempt).where(
             SecretAttempt.secret == secret))
         events = await session.scalar(select(func.count()).select_from(OutboxEvent).where(
-            OutboxEvent.kind == "voicemail.mailbox_locked"))
+            OutboxEvent.kind == LOCK_EVENTS[secret].value))
     return int(attempts or 0), int(events or 0)
 
 
@@ -104,20 +108,31 @@ async def test_parallel_guesses_get_only_the_free_attempts_right_pin_among_them(
         assert not (await login.check(NUMBER, PIN)).ok
 
 
-async def test_the_fax_password_has_its_own_lockout_against_parallel_guesses(
+async def test_the_fax_password_has_its_own_configured_lockout_and_lock_event(
         engines: list[Database], config: FaxcoreConfig) -> None:
+    """The operator's ``fax.password_lockout_failures`` holds against parallel guesses;
+    the lock is one ``line.fax_password_locked`` event (mailed to the line's addresses)."""
+    config = replace(config, fax=replace(config.fax, password_lockout_failures=3))
     await _line(engines[0])
 
     def guess(db: Database, password: str, i: int) -> Callable[[], Awaitable[bool]]:
-        return lambda: LineService(db).verify_fax_password(NUMBER, password, f"web:{i}")
+        return lambda: LineService(db, config=config).verify_fax_password(
+            NUMBER, password, f"web:{i}")
 
     results = await _all_at_once([guess(engines[i % ENGINES], "wrong-pw", i)
                                   for i in range(GUESSES)])
     assert not any(results)
-    assert await _count(engines[0], SecretKind.FAX_PASSWORD) == (5, 0)
-    service = LineService(engines[0])
+    assert await _count(engines[0], SecretKind.FAX_PASSWORD) == (3, 1)
+    service = LineService(engines[0], config=config)
     assert not await service.verify_fax_password(NUMBER, FAX_PASSWORD)  # locked
+    assert await _count(engines[0], SecretKind.PIN) == (0, 0)
     assert await service.verify_pin(NUMBER, PIN)  # the PIN is a separate secret
+    async with engines[0].session(read_only=True) as session:
+        event = await session.scalar(select(OutboxEvent).where(
+            OutboxEvent.kind == EventKind.LINE_FAX_PASSWORD_LOCKED.value))
+    assert event is not None and event.line == NUMBER
+    data = json.loads(event.payload)["data"]
+    assert data["failures"] == 3 and data["caller"].startswith("web:")
 
 
 async def test_a_right_secret_clears_the_failures_before_it(

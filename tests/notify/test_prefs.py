@@ -39,6 +39,12 @@ def test_mailbox_warnings_go_to_every_voicemail_subscriber() -> None:
         "urgent@x.fr", "vm@x.fr"]
 
 
+def test_a_locked_fax_password_is_told_to_every_address_of_the_line() -> None:
+    data = {"caller": "web:203.0.113.9", "failures": 5}
+    assert recipients(EventKind.LINE_FAX_PASSWORD_LOCKED, data, BOOK) == [
+        "fax@x.fr", "urgent@x.fr", "vm@x.fr"]
+
+
 def test_send_reports_go_to_the_sender_when_known() -> None:
     data = {"job_id": 1, "to": "+331", "pages": 1, "report_to": "boss@x.fr"}
     assert recipients(EventKind.FAX_SENT, data, BOOK) == ["boss@x.fr"]
