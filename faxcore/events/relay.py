@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 
+from faxcore.cancellation import stop_if_cancelled
 from faxcore.config import MqttConfig
 from faxcore.events.errors import BusUnavailable
 from faxcore.events.kinds import parse_kind, topic
@@ -113,6 +114,7 @@ class OutboxRelay:
                         if not await self.publish_pending(client):
                             await asyncio.sleep(self.poll_interval)
             except aiomqtt.MqttError as exc:
+                stop_if_cancelled()
                 level, text = self.broker.explain(exc)
                 log.log(level, "event relay: %s; retrying in %.1f s", text, delay)
             await asyncio.sleep(delay)

@@ -35,6 +35,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faxcore.cancellation import stop_if_cancelled
 from faxcore.config import NotifyConfig, SmtpConfig
 from faxcore.events.errors import InvalidEvent
 from faxcore.events.kinds import EventKind
@@ -214,6 +215,7 @@ class Notifier:
                     async for message in client.messages:
                         await self._ingest_message(message.payload)
             except aiomqtt.MqttError as exc:
+                stop_if_cancelled()
                 level, text = broker.explain(exc)
                 log.log(level, "notifier: %s; retrying in %.1f s", text, delay)
             await asyncio.sleep(delay)

@@ -10,8 +10,8 @@ again; nothing but cancellation leaves ``supervise``. The item a pass was
 working on records its own failed attempt where it is handled (a
 notification row, a send job's attempt): the supervisor is the net under it.
 
-This module imports nothing from faxcore, so every feature's wiring can use
-it without depending on the process that assembles them.
+This module imports only faxcore's leaf modules, so every feature's wiring
+can use it without depending on the process that assembles them.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+
+from faxcore.cancellation import stop_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +91,7 @@ class Supervisor:
             try:
                 busy = await loop.step()
             except Exception:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    # A library turned our cancellation into its own error
-                    # (aiomqtt does while connecting): stopping still wins.
-                    raise asyncio.CancelledError from None
+                stop_if_cancelled()
                 if time.monotonic() - started > self.backoff.maximum:
                     in_a_row = 0
                 in_a_row += 1

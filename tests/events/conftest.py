@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import aiomqtt
 import pytest
 
+from faxcore.events.relay import BrokerAddress
 from tests.conftest import unavailable
+from tests.tls import Certificate, self_signed
 
 SYSTEM_BROKER = "mqtt://127.0.0.1:1883"
 # The ACL deploy/setup.sh installs: the brokers that require a login use it as shipped.
@@ -36,9 +44,11 @@ class Mosquitto:
     messages queued for it) survives the restart, as on a production broker.
     """
 
-    def __init__(self, folder: Path, users: dict[str, str] | None = None) -> None:
+    def __init__(self, folder: Path, users: dict[str, str] | None = None,
+                 certificate: Certificate | None = None) -> None:
         self.port = free_port()
         self.folder = folder
+        self.tls = certificate is not None
         self.conf = folder / "mosquitto.conf"
         access = "allow_anonymous true\n"
         if users is not None:
@@ -48,8 +58,12 @@ class Mosquitto:
                 subprocess.run(["mosquitto_passwd", "-b", *(["-c"] if user == next(iter(users))
                                                            else []),
                                 str(folder / "passwd"), user, password], check=True)
+        listener = f"listener {self.port} 127.0.0.1\n"
+        if certificate is not None:  # TLS only: the server's own certificate is its CA
+            listener += (f"cafile {certificate.cert}\ncertfile {certificate.cert}\n"
+                         f"keyfile {certificate.key}\n")
         self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\n{access}user root\n"
+            f"{listener}{access}user root\n"
             f"persistence true\npersistence_location {folder}/\nautosave_interval 1\n"
             f"log_dest file {folder}/mosquitto.log\n"
         )
@@ -57,7 +71,7 @@ class Mosquitto:
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         self.process = subprocess.Popen(["mosquitto", "-c", str(self.conf)])
@@ -91,6 +105,20 @@ def auth_broker(tmp_path: Path) -> Iterator[Mosquitto]:
 
 
 @pytest.fixture
+def tls_broker(tmp_path: Path) -> Iterator[tuple[Mosquitto, Certificate]]:
+    """A private broker that speaks only TLS and requires a login, with its certificate."""
+    folder = tmp_path / "mosquitto-tls"
+    folder.mkdir()
+    certificate = self_signed(folder / "cert")
+    broker = Mosquitto(folder, BUS_USERS, certificate)
+    broker.start()
+    try:
+        yield broker, certificate
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
     """A running private broker, stopped at the end whatever the test did."""
     if shutil.which("mosquitto") is None:
@@ -103,3 +131,55 @@ def own_broker(tmp_path: Path) -> Iterator[Mosquitto]:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def frozen_broker(own_broker: Mosquitto) -> Iterator[Mosquitto]:
+    """A real broker that accepts TCP connections but answers nothing (SIGSTOP)."""
+    assert own_broker.process is not None
+    pid = own_broker.process.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield own_broker
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+async def stops_within_seconds(loop: Coroutine[Any, Any, None]) -> None:
+    """Cancel ``loop`` while it waits for the broker's CONNACK: it must end, not reconnect."""
+    task = asyncio.create_task(loop)
+    await asyncio.sleep(0.5)
+    task.cancel()
+    await asyncio.wait({task}, timeout=5)
+    assert task.done(), "still running 5 s after it was cancelled: the stop was swallowed"
+    assert task.cancelled()
+
+
+class WrapsCancelWhileConnecting:
+    """aiomqtt's connect as Python 3.11's ``wait_for`` can leave it: a cancel that
+    meets the connect timeout comes out as ``MqttError("Operation timed out")``.
+
+    A fake, because the race needs the cancel to land within the instant the
+    real connect times out; the real broker tests above cover the usual path.
+    """
+
+    async def __aenter__(self) -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling() > 1:
+                raise  # only the first stop is wrapped: a failing test can still end
+            raise aiomqtt.MqttError("Operation timed out") from None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class CancelWrappingBroker(BrokerAddress):
+    """A broker address whose clients wrap the cancel (``WrapsCancelWhileConnecting``)."""
+
+    def client(self, identifier: str | None = None,  # type: ignore[override]
+               clean_session: bool | None = None) -> WrapsCancelWhileConnecting:
+        return WrapsCancelWhileConnecting()

@@ -20,7 +20,7 @@ from faxcore.events.errors import BusUnavailable
 from faxcore.events.relay import BrokerAddress, OutboxRelay
 from faxcore.storage.db import Database
 from faxcore.storage.models import OutboxEvent
-from tests.events.conftest import Mosquitto
+from tests.events.conftest import CancelWrappingBroker, Mosquitto, stops_within_seconds
 
 LINE = "+33123456789"
 
@@ -171,3 +171,13 @@ async def test_a_lines_events_are_published_in_commit_order_when_ids_were_taken_
         async with running(relay):
             published = await _receive(subscriber, 2)
     assert [e["data"]["reason"] for e in published] == commits
+
+
+async def test_a_relay_stopped_while_it_connects_stops_instead_of_reconnecting(
+        database: Database, frozen_broker: Mosquitto) -> None:
+    """aiomqtt wraps a cancel during connect in MqttError: the relay must not take it for
+    a broker fault (serve's shutdown hung on this)."""
+    relay = OutboxRelay(database, BrokerAddress.parse(frozen_broker.url), "faxcore")
+    await stops_within_seconds(relay.run())
+    wrapped = OutboxRelay(database, CancelWrappingBroker("127.0.0.1", 1), "faxcore")
+    await stops_within_seconds(wrapped.run())

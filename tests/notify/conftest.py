@@ -20,7 +20,12 @@ from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.storage.db import Database
 from faxcore.storage.models import Notification
-from tests.events.conftest import auth_broker, free_port  # noqa: F401 (fixture)
+from tests.events.conftest import (  # noqa: F401 (fixtures)
+    auth_broker,
+    free_port,
+    frozen_broker,
+    own_broker,
+)
 
 LINE = "+33123456789"
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from faxcore.config import FaxcoreConfig
 from faxcore.events import EventKind, emit
+from faxcore.events.relay import BrokerAddress
 from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.notify.notifier import FAILED, PENDING, SENT, Notifier
@@ -27,6 +28,7 @@ from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
 from faxcore.storage.models import Notification, OutboxEvent
 from faxcore.voicemail.store import VoicemailStore
+from tests.events.conftest import CancelWrappingBroker, Mosquitto, stops_within_seconds
 from tests.notify.conftest import LINE, SmtpServer, notify_config, write_pdf, write_wav
 
 
@@ -342,3 +344,15 @@ async def test_a_notifier_whose_host_clock_is_ahead_leaves_a_claimed_mail_alone(
     ahead = Notifier(database, config.smtp, config.notify)
     assert await ahead.deliver_due() == 1  # only the other, unclaimed row
     assert [m["To"] for m in smtp_server.mailbox.snapshot()] == ["bob@example.com"]
+
+
+async def test_a_notifier_stopped_while_it_connects_to_the_bus_stops(
+        database: Database, config: FaxcoreConfig, smtp_server: SmtpServer,
+        frozen_broker: Mosquitto) -> None:
+    """The bus consumer, like the relay, takes a cancel wrapped by aiomqtt as a stop."""
+    config = notify_config(config, smtp_server)
+    notifier = Notifier(database, config.smtp, config.notify)
+    await stops_within_seconds(
+        notifier.consume_mqtt(BrokerAddress.parse(frozen_broker.url), "faxcore"))
+    await stops_within_seconds(
+        notifier.consume_mqtt(CancelWrappingBroker("127.0.0.1", 1), "faxcore"))
