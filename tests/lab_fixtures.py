@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 
 from faxcore.asterisk.credentials import secret_path
 from faxcore.config import FaxcoreConfig, load_config
@@ -29,6 +30,7 @@ from faxcore.lab.lab import Lab
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
+from faxcore.storage.models import Line
 from tests.conftest import unavailable
 
 
@@ -152,3 +154,35 @@ def lab_database(request: pytest.FixtureRequest, lab: Lab,
     asyncio.run(upgrade(url))
     asyncio.run(_add_line(config, LAB_LINE, LAB_LINE_SIP_PASSWORD))
     return config
+
+
+async def _line_settings(config: FaxcoreConfig) -> dict[str, object]:
+    async with Database(config.database_url) as db, db.session(read_only=True) as session:
+        row = (await session.execute(
+            select(Line.__table__).where(Line.number == LAB_LINE))).mappings().one()
+    return dict(row)
+
+
+async def _restore_line_settings(config: FaxcoreConfig, settings: dict[str, object]) -> None:
+    async with Database(config.database_url) as db, db.session() as session:
+        await session.execute(update(Line.__table__).where(Line.number == LAB_LINE)
+                              .values(**settings))
+
+
+@pytest.fixture(autouse=True)
+def lab_line_restored(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever a lab test changes on the lab line (language, mode, mail format ...)
+    is undone after it, so no test depends on which lab test ran before it.
+
+    (A French voicemail test once measured the English greeting a fax-to-mail
+    test had left on the line: 1.56 s more message.)
+    """
+    if "lab" not in request.fixturenames:
+        yield
+        return
+    config: FaxcoreConfig = request.getfixturevalue("lab_config")
+    settings = asyncio.run(_line_settings(config))
+    try:
+        yield
+    finally:
+        asyncio.run(_restore_line_settings(config, settings))
