@@ -35,6 +35,7 @@ from faxcore.ari.errors import (
     error_for_status,
 )
 from faxcore.ari.events import ApplicationReplaced, Event, parse_message
+from faxcore.ari.gate import JoinGate, access_of
 from faxcore.ari.models import Bridge, Channel, Playback, Recording
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ class AriClient:
         self.timeouts = 0  # requests that got no answer in time, for metrics and tests
         self._owner_token = uuid.uuid4().hex
         self._beats = 0
+        self._gate = JoinGate()  # no lookup meets a bridge join inside Asterisk
 
     async def __aenter__(self) -> AriClient:
         self._session = aiohttp.ClientSession(
@@ -159,7 +161,7 @@ class AriClient:
                     f"not sent: {resource} is stuck in Asterisk since "
                     f"{self.stuck[resource]} got no answer", 0, method, path)
         try:
-            async with self.session.request(
+            async with self._gate.enter(access_of(method, path)), self.session.request(
                 method, url, params=_clean(params or {}),
                 json=body if body is not None else None,
             ) as resp:

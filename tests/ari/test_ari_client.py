@@ -55,6 +55,10 @@ class AriServer:
         # Ids whose requests never get an answer (a channel deadlocked in Asterisk).
         self.stalled: set[str] = set()
         self.unstall = asyncio.Event()
+        # Seconds each path takes to answer, and the requests seen in flight together.
+        self.delays: dict[str, float] = {}
+        self.in_flight: set[str] = set()
+        self.together: list[frozenset[str]] = []
 
     async def start(self, port: int = 0) -> None:
         await self.runner.setup()
@@ -87,6 +91,11 @@ class AriServer:
             return ws
         if any(f"/{stuck}" in path for stuck in self.stalled):
             await self.unstall.wait()  # the request thread is blocked until the server stops
+        if path in self.delays:
+            self.in_flight.add(path)
+            self.together.append(frozenset(self.in_flight))
+            await asyncio.sleep(self.delays[path])
+            self.in_flight.discard(path)
         if path == "/asterisk/variable":
             name = request.query["variable"]
             if request.method == "POST":
@@ -172,6 +181,22 @@ async def test_add_channel_gives_up_on_a_channel_that_never_enters_stasis(
             await ari.add_channel("br2", "gone-1", stasis_wait=0.3)
     tries = [r for r in server.requests if r[1] == "/bridges/br2/addChannel"]
     assert 2 <= len(tries) < 100
+
+
+async def test_no_channel_request_is_sent_while_a_bridge_join_is_in_flight(
+        server: AriServer) -> None:
+    """Asterisk's legacy channel storage deadlocks a lookup against a join (issue 21)."""
+    join, hangup = "/bridges/br2/addChannel", "/channels/1.1/answer"
+    server.late_channels["1.1"] = 0
+    server.delays = {join: 0.2, hangup: 0.05, "/asterisk/variable": 0.05}
+    async with client(server.port) as ari:
+        joining = asyncio.create_task(ari.add_channel("br2", "1.1"))
+        await asyncio.sleep(0.05)
+        await asyncio.gather(ari.answer("1.1"), ari.answer("1.1"),
+                             ari.set_global("FAXCORE_TEST", "1"))
+        await joining
+    assert any(join in seen and "/asterisk/variable" in seen for seen in server.together)
+    assert not any(join in seen and hangup in seen for seen in server.together)
 
 
 async def test_rest_calls_send_aris_parameters(server: AriServer) -> None:
