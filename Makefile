@@ -8,7 +8,7 @@ export FAXCORE_TEST_PG_URL ?= postgresql://faxcore:faxcore@127.0.0.1:5432/faxcor
 TEST_WORKERS ?= 2
 export FAXCORE_TEST_LAB_SLOT ?= 0
 
-.PHONY: setup demo test bench lint
+.PHONY: setup demo test soak bench lint
 
 setup:
 	bash deploy/setup.sh
@@ -21,6 +21,19 @@ test: setup
 	$(VENV)/bin/ruff check faxcore tests
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -n $(TEST_WORKERS) tests
+
+# The lab tests SOAK_RUNS times in a row (issue 12): stops at the first red
+# run; each run's wall time and result are printed and kept in soak-N.log.
+SOAK_RUNS ?= 5
+soak: setup
+	@for n in $$(seq 1 $(SOAK_RUNS)); do \
+		start=$$(date +%s); \
+		if $(PY) -m pytest -q -n $(TEST_WORKERS) -m lab tests > soak-$$n.log 2>&1; then \
+			echo "soak run $$n/$(SOAK_RUNS): green in $$(( $$(date +%s) - start )) s, $$(tail -1 soak-$$n.log)"; \
+		else \
+			echo "soak run $$n/$(SOAK_RUNS): RED in $$(( $$(date +%s) - start )) s, see soak-$$n.log"; exit 1; \
+		fi; \
+	done
 
 bench: setup
 	$(VENV)/bin/faxcore bench fax
