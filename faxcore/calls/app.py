@@ -301,15 +301,22 @@ class StasisApp:
 
     async def _finish(self, call: Call, stopping: bool) -> None:
         """Hang up if the caller has not, wait for the end, close the log entry."""
-        if not call.gone.is_set():
+        stuck = self.ari.stuck.get(call.id)
+        if not call.gone.is_set() and stuck is None:
             try:
                 await self.ari.hangup(call.id, reason="normal")
             except AriNotFound:
                 call.mark_gone()
             except AriError as exc:
                 log.warning("hangup of %s failed: %s", call.id, exc)
-            if not stopping:
+            stuck = self.ari.stuck.get(call.id)  # the hang-up itself may have got no answer
+            if not stopping and stuck is None:
                 await call.wait_gone(GONE_WAIT)
+        if stuck is not None and not call.gone.is_set():
+            log.error("call %s is stuck in Asterisk (%s got no answer): left to the operator",
+                      call.id, stuck)
+            await self.calllog.close_call(call.id, cause=call.cause, stuck=str(stuck))
+            return
         await self.calllog.close_call(call.id, cause=call.cause, detail=call.detail or None)
 
     async def reconcile(self) -> None:

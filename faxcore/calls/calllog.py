@@ -80,19 +80,31 @@ class CallLog:
         return entry
 
     async def close_call(self, channel_id: str, *, cause: int | None = None,
-                         detail: str | None = None, ended_at: datetime | None = None) -> int:
-        """Set ``ended_at`` (and the cause when known) on the channel's open entries."""
+                         detail: str | None = None, ended_at: datetime | None = None,
+                         stuck: str | None = None) -> int:
+        """Set ``ended_at`` (and the cause when known) on the channel's open entries.
+
+        ``stuck`` names the request Asterisk never answered for this channel:
+        the entry says so and each line it belongs to gets one ``call.stuck``
+        event in the same transaction, for the operator.
+        """
         values: dict[str, object] = {"ended_at": ended_at or utcnow()}
         if cause is not None:
             values["cause"] = cause
+        if stuck is not None:
+            detail = f"stuck in Asterisk: {stuck} got no answer"
         if detail is not None:
             values["detail"] = detail
+        where = (CallLogEntry.channel_id == channel_id, CallLogEntry.ended_at.is_(None))
         async with self.db.session() as session:
-            result = await session.execute(
-                update(CallLogEntry)
-                .where(CallLogEntry.channel_id == channel_id, CallLogEntry.ended_at.is_(None))
-                .values(**values)
-            )
+            if stuck is not None:
+                lines = await session.scalars(
+                    select(Line.number).join(CallLogEntry, CallLogEntry.line_id == Line.id)
+                    .where(*where).distinct())
+                for number in lines.all():
+                    await emit(session, line=number, kind=EventKind.CALL_STUCK,
+                               data={"channel_id": channel_id, "request": stuck})
+            result = await session.execute(update(CallLogEntry).where(*where).values(**values))
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def open_channel_ids(self) -> list[str]:

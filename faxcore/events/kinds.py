@@ -25,6 +25,7 @@ class EventKind(enum.StrEnum):
     FAX_SEND_FAILED = "fax.send_failed"
     FAX_SEND_RETRY = "fax.send_retry"
     CALL_REFUSED = "call.refused"
+    CALL_STUCK = "call.stuck"
     VOICEMAIL_MESSAGE = "voicemail.message"
     VOICEMAIL_HEARD = "voicemail.heard"
     VOICEMAIL_DELETED = "voicemail.deleted"
@@ -82,6 +83,10 @@ KINDS: dict[EventKind, KindSpec] = {
     EventKind.CALL_REFUSED: KindSpec(
         "A call to the line was refused (filter, anonymous caller, unknown line).",
         {"caller": "string", "reason": "string"}, ("reason",)),
+    EventKind.CALL_STUCK: KindSpec(
+        "A call's channel stopped answering inside Asterisk (a request on it got no answer): "
+        "faxcore left it alone and closed its log entry; the operator should look at Asterisk.",
+        {"channel_id": "string", "request": "string"}, ("channel_id", "request")),
     EventKind.VOICEMAIL_MESSAGE: KindSpec(
         "A caller left a message; its audio is at audio_path.",
         {"message_id": _ID, "caller": "string", "duration_s": "number",

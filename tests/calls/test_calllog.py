@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+
+from sqlalchemy import select
 
 from faxcore.calls.calllog import CallLog
 from faxcore.storage.db import Database
-from faxcore.storage.models import CallDisposition, Line, LineMode
+from faxcore.storage.models import CallDisposition, Line, LineMode, OutboxEvent
 
 
 async def add_line(db: Database, number: str, mode: LineMode = LineMode.FAX) -> Line:
@@ -56,3 +59,21 @@ async def test_a_rejected_call_is_logged_closed(database: Database) -> None:
     (entry,) = await log.entries(["2.1"])
     assert entry.disposition is CallDisposition.REJECTED_UNKNOWN_LINE
     assert entry.cause == 1 and entry.ended_at == entry.started_at and entry.line_id is None
+
+
+async def test_a_call_stuck_in_asterisk_is_closed_with_the_reason_and_one_operator_event(
+        database: Database) -> None:
+    line = await add_line(database, "+33123456789")
+    log = CallLog(database)
+    await log.open_call(channel_id="3.1", caller="0612345678", called=line.number,
+                        disposition=CallDisposition.ANSWERED, line_id=line.id)
+    request = "POST /bridges/b1/addChannel"
+    assert await log.close_call("3.1", stuck=request) == 1
+    (entry,) = await log.entries(["3.1"])
+    assert entry.ended_at is not None
+    assert entry.detail == f"stuck in Asterisk: {request} got no answer"
+    async with database.session(read_only=True) as session:
+        events = list(await session.scalars(select(OutboxEvent).where(
+            OutboxEvent.kind == "call.stuck")))
+    assert [(e.line, json.loads(e.payload)["data"]) for e in events] == [
+        (line.number, {"channel_id": "3.1", "request": request})]

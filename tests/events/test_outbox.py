@@ -28,6 +28,7 @@ SAMPLES: dict[EventKind, dict[str, Any]] = {
     EventKind.FAX_SEND_RETRY: {"job_id": 3, "to": "+33199", "reason": "busy", "attempts": 1,
                                "next_attempt_at": "2026-11-23T07:00:00+00:00"},
     EventKind.CALL_REFUSED: {"caller": "anonymous", "reason": "anonymous refused"},
+    EventKind.CALL_STUCK: {"channel_id": "pbx-1.0", "request": "POST /bridges/b1/addChannel"},
     EventKind.VOICEMAIL_MESSAGE: {"message_id": 1, "duration_s": 4.5, "audio_path": "/v/1.wav",
                                   "urgent": True, "private": False},
     EventKind.VOICEMAIL_HEARD: {"message_id": 1},
