@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from faxcore.ari.client import AriClient
+import pytest
+from sqlalchemy import select
+
+from faxcore.ari.client import AriClient, StuckRequest
 from faxcore.ari.events import StasisEnd, StasisStart, parse_event
 from faxcore.calls.app import StasisApp, called_number, calling_line
 from faxcore.calls.calllog import CallLog
 from faxcore.calls.handlers import Call
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
+from faxcore.storage.models import Line, LineMode, OutboxEvent
+from tests.ari.test_ari_client import AriServer
+from tests.ari.test_ari_client import client as ari_client
 
 CAPTURE = Path(__file__).parents[1] / "ari" / "captures" / "asterisk-22.10-events.jsonl"
 
@@ -129,3 +136,38 @@ async def test_a_line_presenting_another_lines_number_is_taken_as_itself(
                                   ("c3", "0611223344"), ("c4", "+33972100001")):
         callers = await _serve(database, from_line(channel_id, presented))
     assert callers == ["+33972100001", "+33972100001", "0611223344", "+33972100001"]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[AriServer]:
+    """The loopback ARI of the client tests, answering ``/channels/1.1/answer``."""
+    ari_server = AriServer()
+    await ari_server.start()
+    try:
+        yield ari_server
+    finally:
+        await ari_server.stop()
+
+
+async def test_a_call_stuck_in_asterisk_is_not_hung_up_again_and_is_reported(
+        database: Database, server: AriServer) -> None:
+    """A channel whose request got no answer gets no more requests (each would block one
+    more Asterisk thread): its log entry is closed as stuck, with a ``call.stuck`` event."""
+    await LineService(database).add("+33972100001", "Stuck-line-1x")
+    request = StuckRequest("POST", "/bridges/b1/addChannel", 0.0)
+
+    async def joins_a_deadlocked_bridge(call: Call, line: Line) -> None:
+        call.ari.stuck[call.id] = request  # as AriClient records a request that timed out
+
+    calllog = CallLog(database)
+    async with (ari_client(server.port) as ari, asyncio.TaskGroup() as tg):
+        app = StasisApp(ari, calllog, handlers={LineMode.FAX: joins_a_deadlocked_bridge})
+        app.dispatch(start_event(args=["inbound", "+33972100001"], channel={"id": "1.1"}), tg)
+    assert ("POST", "/channels/1.1/answer") in [(m, p) for m, p, _ in server.requests]
+    assert not [p for m, p, _ in server.requests if m == "DELETE"]
+    (entry,) = await calllog.entries(["1.1"])
+    assert entry.ended_at is not None
+    assert entry.detail == "stuck in Asterisk: POST /bridges/b1/addChannel got no answer"
+    async with database.session(read_only=True) as session:
+        kinds = list(await session.scalars(select(OutboxEvent.kind)))
+    assert kinds.count("call.stuck") == 1
