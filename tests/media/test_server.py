@@ -85,3 +85,38 @@ async def test_an_endpoint_that_raises_ends_its_stream_and_the_server_serves_on(
         writer.close()
     assert failing.closed is not None and "fax channel is closed" in failing.closed
     assert reply == [Audio(b"\xfe" * 320)]
+
+
+async def _frames_until_eof(reader: asyncio.StreamReader) -> list[object]:
+    parser, frames = AudioSocketParser(), []
+    while data := await reader.read(4096):
+        frames += parser.feed(data)
+    return frames
+
+
+async def test_a_stream_faxcore_has_nothing_to_say_on_still_gets_silence() -> None:
+    # Asterisk's AudioSocket read blocks with its channel locked until a frame
+    # arrives: faxcore must never leave it waiting (issue 21).
+    listener = EchoInverted()
+    async with AudioSocketServer() as server, server.expect(listener) as call_id:
+        reader, writer = await asyncio.open_connection(*server.address)
+        writer.write(bytes(Identify(call_id)))
+        await writer.drain()
+        parser, frames = AudioSocketParser(), []
+        while len(frames) < 3:
+            frames += parser.feed(await asyncio.wait_for(reader.read(4096), 5))
+        writer.close()
+    assert frames[:3] == [Audio(bytes(320))] * 3
+    assert listener.frames == 0
+
+
+async def test_a_call_that_ends_closes_its_stream_from_faxcore_side() -> None:
+    async with AudioSocketServer() as server:
+        async with server.expect(EchoInverted()) as call_id:
+            reader, writer = await asyncio.open_connection(*server.address)
+            writer.write(bytes(Identify(call_id)))
+            await writer.drain()
+            await asyncio.wait_for(server.wait_connected(call_id), 5)
+        frames = await asyncio.wait_for(_frames_until_eof(reader), 5)
+        writer.close()
+    assert set(frames) <= {Audio(bytes(320))}
