@@ -52,6 +52,9 @@ CAUSE_UNALLOCATED = 1  # Q.850 "unallocated number", SIP 404
 # ARI hangup reasons for the Q.850 causes faxcore refuses with.
 _HANGUP_REASON = {1: "unallocated", 17: "busy", 21: "rejected"}
 GONE_WAIT = 5.0  # seconds to wait for ChannelDestroyed after our hangup
+# Seconds a call whose hang-up found Asterisk away waits for the reconnection's
+# reconcile to say whether its channel is gone, before it is closed anyway.
+RECONNECT_WAIT = 30.0
 READY_EVENT = "faxcore-ready"  # the user event that proves Asterisk routes to this socket
 READY_PROBE_INTERVAL = 1.0  # seconds before the proof is asked for again
 
@@ -239,7 +242,7 @@ class StasisApp:
         except AriNotFound as exc:
             call.mark_gone(detail=f"channel gone: {exc.message}")
         except AriUnavailable as exc:
-            call.detail = call.detail or f"Asterisk unavailable: {exc.message}"
+            call.lost_contact = f"Asterisk unavailable: {exc.message}"
         except asyncio.CancelledError:
             stopping = True
             call.detail = call.detail or "faxcore stopped"
@@ -303,21 +306,25 @@ class StasisApp:
         """Hang up if the caller has not, wait for the end, close the log entry."""
         stuck = self.ari.stuck.get(call.id)
         if not call.gone.is_set() and stuck is None:
+            wait = GONE_WAIT
             try:
                 await self.ari.hangup(call.id, reason="normal")
             except AriNotFound:
                 call.mark_gone()
             except AriError as exc:
                 log.warning("hangup of %s failed: %s", call.id, exc)
+                if isinstance(exc, AriUnavailable):
+                    wait = RECONNECT_WAIT
             stuck = self.ari.stuck.get(call.id)  # the hang-up itself may have got no answer
             if not stopping and stuck is None:
-                await call.wait_gone(GONE_WAIT)
+                await call.wait_gone(wait)
         if stuck is not None and not call.gone.is_set():
             log.error("call %s is stuck in Asterisk (%s got no answer): left to the operator",
                       call.id, stuck)
             await self.calllog.close_call(call.id, cause=call.cause, stuck=str(stuck))
             return
-        await self.calllog.close_call(call.id, cause=call.cause, detail=call.detail or None)
+        await self.calllog.close_call(call.id, cause=call.cause,
+                                      detail=call.detail or call.lost_contact or None)
 
     async def reconcile(self) -> None:
         """After a (re)connection: close calls whose channels Asterisk no longer has."""

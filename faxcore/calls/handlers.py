@@ -37,6 +37,10 @@ class Call:
     gone: asyncio.Event = field(default_factory=asyncio.Event)
     cause: int | None = None
     detail: str = ""
+    # Why faxcore lost contact with Asterisk during the call, if it did: the
+    # detail logged only when nothing better is learnt (a reconcile after the
+    # reconnection knows whether the channel is gone).
+    lost_contact: str = ""
 
     @property
     def id(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from faxcore.ari.client import AriClient, StuckRequest
+from faxcore.ari.errors import AriUnavailable
 from faxcore.ari.events import StasisEnd, StasisStart, parse_event
 from faxcore.calls.app import StasisApp, called_number, calling_line
 from faxcore.calls.calllog import CallLog
@@ -171,3 +173,37 @@ async def test_a_call_stuck_in_asterisk_is_not_hung_up_again_and_is_reported(
     async with database.session(read_only=True) as session:
         kinds = list(await session.scalars(select(OutboxEvent.kind)))
     assert kinds.count("call.stuck") == 1
+
+
+async def test_a_call_cut_off_by_an_asterisk_crash_is_logged_as_gone_once_asterisk_is_back(
+        database: Database, server: AriServer, caplog: pytest.LogCaptureFixture) -> None:
+    """Losing Asterisk mid-call is not the end of the story: the call stays open
+    until the reconnection's reconcile tells whether its channel is gone."""
+    await LineService(database).add("+33972100002", "Crash-line-1x")
+    port = server.port
+    cut_off = asyncio.Event()
+
+    async def asterisk_dies_mid_call(call: Call, line: Line) -> None:
+        await server.stop()
+        try:
+            await call.ari.answer(call.id)
+        except AriUnavailable:
+            cut_off.set()
+            raise
+
+    async def hang_up_failed() -> None:
+        while not any("hangup of 1.1 failed" in r.getMessage() for r in caplog.records):
+            await asyncio.sleep(0.05)
+
+    calllog = CallLog(database)
+    with caplog.at_level(logging.WARNING, logger="faxcore.calls.app"):
+        async with (ari_client(port) as ari, asyncio.TaskGroup() as tg):
+            app = StasisApp(ari, calllog, handlers={LineMode.FAX: asterisk_dies_mid_call})
+            app.dispatch(start_event(args=["inbound", "+33972100002"], channel={"id": "1.1"}), tg)
+            await asyncio.wait_for(cut_off.wait(), 10)
+            await asyncio.wait_for(hang_up_failed(), 10)
+            await server.start(port)  # Asterisk is back, without the call's channel
+            await app.reconcile()
+    (entry,) = await calllog.entries(["1.1"])
+    assert entry.ended_at is not None
+    assert entry.detail == "channel gone (Asterisk restarted)"
