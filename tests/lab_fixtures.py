@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from faxcore.asterisk.credentials import secret_path
 from faxcore.config import FaxcoreConfig, load_config
 from faxcore.lab.chroot import LabChroot
+from faxcore.lab.errors import LabError
 from faxcore.lab.lab import Lab
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
@@ -51,6 +52,8 @@ def _lab_slot(environ: Mapping[str, str]) -> int:
 LAB_SLOT = _lab_slot(os.environ)
 TEST_CACHE_DIR = "/var/cache/faxcore/lab-tests" + (f"-{LAB_SLOT}" if LAB_SLOT else "")
 SHARED_CACHE_DIR = "/var/cache/faxcore/lab"
+# Where a lab test whose ARI request got no answer leaves the PBX's backtrace.
+EVIDENCE_DIR = Path("/var/tmp/faxcore-test-evidence") / f"slot-{LAB_SLOT}"
 LAB_LINE = "+33972100001"
 LAB_LINE_SIP_PASSWORD = "Lab-line-42x"
 LAB_ARI_PORT = 28088 + 10 * LAB_SLOT
@@ -186,3 +189,30 @@ def lab_line_restored(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         asyncio.run(_restore_line_settings(config, settings))
+
+
+@pytest.fixture(autouse=True)
+def pbx_backtrace_when_ari_stalls(request: pytest.FixtureRequest,
+                                  caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """A lab test during which an ARI request got no answer leaves the PBX's
+    backtrace in ``EVIDENCE_DIR`` and in its report (issue 21): the stall is
+    diagnosed from the run that met it, not from a reproduction."""
+    yield
+    if "lab" not in request.fixturenames:
+        return
+    stalls = [r.getMessage() for when in ("setup", "call", "teardown")
+              for r in caplog.get_records(when)  # type: ignore[arg-type]
+              if r.name == "faxcore.ari.client" and "got no answer" in r.getMessage()]
+    if not stalls:
+        return
+    lab: Lab = request.getfixturevalue("lab")
+    try:
+        trace = asyncio.run(lab.pbx_backtrace())
+    except LabError as exc:
+        trace = f"no backtrace: {exc}"
+    EVIDENCE_DIR.mkdir(parents=True, exist_ok=True)
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
+    path = EVIDENCE_DIR / f"{name}-pbx-backtrace.txt"
+    path.write_text("\n".join(stalls) + "\n\n" + trace)
+    request.node.add_report_section(
+        "teardown", "PBX backtrace", f"ARI stalled; kept in {path}\n" + trace)

@@ -248,6 +248,28 @@ class Lab:
             raise LabNotRunning("the lab is not running (faxcore lab up first)")
         return state
 
+    async def pbx_backtrace(self, timeout: float = 60.0) -> str:
+        """Every thread's stack in the running PBX, read by the host's gdb (issue 21).
+
+        The evidence of a PBX that stopped answering requests about a channel:
+        which threads wait on which locks. Debian's binary is stripped, but
+        module and exported names show.
+        """
+        state = self.require_running()
+        process = await asyncio.create_subprocess_exec(
+            "gdb", "-p", str(state.pbx_pid), "-batch", "-nx",
+            "-ex", f"set sysroot {self.chroot.path}", "-ex", "thread apply all bt 25",
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT)
+        try:
+            async with asyncio.timeout(timeout):
+                out, _ = await process.communicate()
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise LabError(f"gdb gave no backtrace of the PBX in {timeout:.0f} s") from None
+        return out.decode(errors="replace")
+
     def inside(self, host: Path) -> str:
         """The chroot path of a host path under the chroot."""
         return "/" + str(host.relative_to(self.chroot.path))
