@@ -102,6 +102,9 @@ class AriServer:
                 self.globals[name] = request.query.get("value", "")
                 return web.Response(status=204)
             return web.json_response({"value": self.globals.get(name, "")})
+        if request.method == "POST" and path.startswith("/channels/") and path.endswith(
+                "/answer"):
+            return web.Response(status=204)
         late = self.late_channels.get(request.query.get("channel", ""))
         if path == "/bridges/br2/addChannel" and late is not None:
             if late == 0:

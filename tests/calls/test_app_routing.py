@@ -207,3 +207,40 @@ async def test_a_call_cut_off_by_an_asterisk_crash_is_logged_as_gone_once_asteri
     (entry,) = await calllog.entries(["1.1"])
     assert entry.ended_at is not None
     assert entry.detail == "channel gone (Asterisk restarted)"
+
+
+async def test_stopping_hangs_up_every_call_at_once_even_with_one_channel_stuck(
+        database: Database, server: AriServer) -> None:
+    """Issue 21: a channel that stops answering mid-call costs the shutdown one
+    request timeout, and the other call is hung up and closed all the same."""
+    await LineService(database).add("+33972100001", "Stuck-line-1x")
+    await LineService(database).add("+33972100002", "Other-line-2x")
+    answered: set[str] = set()
+
+    async def call_in_progress(call: Call, line: Line) -> None:
+        if call.id == "9.9":
+            server.stalled.add("9.9")  # Asterisk stops answering about this channel
+        answered.add(call.id)
+        await asyncio.Event().wait()
+
+    async def serve(app: StasisApp) -> None:
+        async with asyncio.TaskGroup() as tg:
+            app.dispatch(start_event(args=["inbound", "+33972100001"], channel={"id": "9.9"}), tg)
+            app.dispatch(start_event(args=["inbound", "+33972100002"], channel={"id": "1.1"}), tg)
+            await asyncio.Event().wait()
+
+    calllog = CallLog(database)
+    async with ari_client(server.port, timeout=0.5) as ari:
+        app = StasisApp(ari, calllog, handlers={LineMode.FAX: call_in_progress})
+        serving = asyncio.create_task(serve(app))
+        while answered != {"9.9", "1.1"}:
+            await asyncio.sleep(0.05)
+        serving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(serving, 5)  # the stuck channel costs one 0.5 s timeout
+    deletes = [p for m, p, _ in server.requests if m == "DELETE"]
+    assert sorted(deletes) == ["/channels/1.1", "/channels/9.9"]  # one each, never retried
+    stuck, other = await calllog.entries(["9.9", "1.1"])
+    assert stuck.ended_at is not None and other.ended_at is not None
+    assert stuck.detail == "stuck in Asterisk: DELETE /channels/9.9 got no answer"
+    assert other.detail == "faxcore stopped"
