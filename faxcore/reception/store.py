@@ -219,12 +219,16 @@ def _make_folder(folder: Path) -> None:
 def _build_pdf(tiff: Path, pdf: Path, expected: int) -> int:
     if not tiff.exists() or tiff.stat().st_size == 0:
         return 0
+    tiff.chmod(0o600)  # spandsp wrote it under whatever umask the process has
     make_durable(tiff)
     try:
-        return tiff_to_pdf_sync(tiff, pdf, PDF_PAGE_LENGTH_MM)
+        pages = tiff_to_pdf_sync(tiff, pdf, PDF_PAGE_LENGTH_MM)
     except DocumentError as exc:
         log.warning("%s; keeping the readable pages", exc)
-    return _salvage(tiff, pdf, expected)
+        pages = _salvage(tiff, pdf, expected)
+    if pdf.exists():
+        pdf.chmod(0o600)
+    return pages
 
 
 def _salvage(tiff: Path, pdf: Path, expected: int) -> int:

@@ -7,6 +7,7 @@ and leaves no job and no file behind.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from faxcore.lines.policy import normalize_number
 from faxcore.send.errors import SendRefused
 from faxcore.send.queue import JobView
 from faxcore.storage.db import Database
+from faxcore.storage.files import make_durable
 from faxcore.storage.models import Line, LineMode, SendJob, utcnow
 
 MAX_RECIPIENTS = 2000  # E4: at most 2000 numbers per bulk e-mail
@@ -127,6 +129,9 @@ class SendService:
         except DocumentError as exc:
             out.unlink(missing_ok=True)
             raise SendRefused(f"document refused: {exc}") from exc
+        # On disk before the jobs that name it exist: a crash never leaves a
+        # queued job whose document is missing or cut short.
+        await asyncio.to_thread(make_durable, out)
         try:
             async with self.db.session() as session:
                 jobs = [SendJob(batch=batch, line_id=line.id, line_number=line.number,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -54,6 +56,19 @@ async def test_a_complete_fax_is_settled_received_with_its_pdf_and_one_event(
     assert event["kind"] == "fax.received" and event["line"] == NUMBER
     assert event["data"] == {**event["data"], "fax_id": fax.id, "pages": 2,  # type: ignore[dict-item]
                              "pdf_path": view.pdf_path}
+
+
+async def test_a_received_fax_is_private_whatever_the_umask(
+        database: Database, tmp_path: Path) -> None:
+    os.umask(0o022)
+    store = FaxStore(database, tmp_path / "faxes")
+    fax = await store.start(await a_line(database), caller="0612345678", channel_id="c1",
+                            local_station_id="MY FAX")
+    write_synthetic_document(Path(fax.tiff_path), 1)  # as spandsp writes it: umask rules
+    view = await store.settle(fax.id, completed(True, 1), "t38")
+    for path in (Path(view.tiff_path), Path(view.pdf_path)):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE(Path(view.pdf_path).parent.stat().st_mode) == 0o700
 
 
 async def test_a_fax_cut_after_pages_is_partial_and_one_with_none_failed(

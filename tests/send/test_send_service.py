@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -70,3 +71,26 @@ async def test_several_numbers_share_one_conversion(lines: Database, tmp_path: P
     pages = read_tiff(tiff)
     assert len(pages) == jobs[0].pages == 2
     assert {round(p.y_dpi) for p in pages} == {391}
+
+
+async def test_the_queued_document_is_private_whatever_the_umask_and_flushed_to_disk(
+        lines: Database, tmp_path: Path, letter: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake only for what no real part shows here, a power cut: every fsync is
+    recorded with the file it flushed."""
+    flushed: list[str] = []
+    real_fsync = os.fsync
+
+    def recorded_fsync(fd: int) -> None:
+        real_fsync(fd)
+        flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+
+    monkeypatch.setattr(os, "fsync", recorded_fsync)
+    os.umask(0o022)
+    spool = tmp_path / "spool"
+    [job] = await SendService(lines, spool).submit(
+        SendRequest(line=FAX_LINE, to=["+33987654321"], files=[letter]))
+    [document] = list(spool.iterdir())
+    assert str(document) in flushed and str(spool) in flushed
+    assert oct(document.stat().st_mode & 0o777) == "0o600"
+    assert oct(spool.stat().st_mode & 0o777) == "0o700"
+    assert job.state == "queued"
