@@ -70,7 +70,10 @@ def _sqlite_path(config: FaxcoreConfig) -> str:
 @contextlib.contextmanager
 def write_locked(config: FaxcoreConfig) -> Iterator[None]:
     """Hold the database's write lock from another connection, as a stuck writer would."""
-    conn = sqlite3.connect(_sqlite_path(config), isolation_level=None)
+    # Getting the lock is this test's set-up, not its claim: it waits behind
+    # faxcore's own writers as long as they need (the default 5 s once did not
+    # suffice on a loaded machine), then holds it longer than their timeout.
+    conn = sqlite3.connect(_sqlite_path(config), isolation_level=None, timeout=60.0)
     try:
         conn.execute("BEGIN EXCLUSIVE")
         yield
