@@ -1,7 +1,7 @@
 """Sending faxes through the real lab: ``faxcore serve`` dials the ATA's line and sends.
 
 The ATA (a second Asterisk with res_fax_spandsp) is the recipient's fax
-machine: it receives in T.38, answers busy, or never answers, as set with
+machine: it receives in T.38 or G.711, answers busy, or never answers, as set with
 ``Ata.receive_fax``. Retries are shortened by configuration (S4 spacing of
 seconds instead of minutes).
 """
@@ -109,10 +109,25 @@ async def test_deferred_two_page_fax_reaches_the_ata_page_for_page(
     [attempt] = job.history
     assert attempt.started_at >= at  # S5: not dialled before its time, however loaded
     assert attempt.outcome == "sent" and attempt.pages == 2 and attempt.bit_rate
-    assert attempt.transport in {"t38", "audio"}
+    assert attempt.transport == "t38"  # the receiver re-invited to T.38
     [received] = sorted(out.glob("rx-*.tif"))
     assert_same_pages(received, Path(job_document(job, sender)))
     assert not _spooled(job, sender).exists()  # removed once the job is finished
+
+
+async def test_a_g711_only_receiver_gets_the_fax_in_audio_page_for_page(
+        sender: FaxcoreConfig, two_pages: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ata"
+    await Ata(sender).receive_fax(out, mode="g711", answer="on")  # never offers T.38
+    job = await _submit(sender, two_pages)
+    async with serving(sender):
+        job = await _until(sender, job.id, 150, "the job to finish", _finished)
+    assert job.state == "sent", job.reason
+    [attempt] = job.history
+    assert attempt.outcome == "sent" and attempt.pages == 2 and attempt.bit_rate
+    assert attempt.transport == "audio"
+    [received] = sorted(out.glob("rx-*.tif"))
+    assert_same_pages(received, Path(job_document(job, sender)))
 
 
 def _spooled(job: JobView, config: FaxcoreConfig) -> Path:
