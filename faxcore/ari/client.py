@@ -167,6 +167,7 @@ class AriClient:
             ) as resp:
                 text = await resp.text()
                 status = resp.status
+                from_ari = resp.content_type == "application/json"
         except TimeoutError as exc:
             self._quarantine(resources, method, path)
             raise AriRequestTimeout(f"no answer in {self.timeout:g} s", 0, method,
@@ -174,6 +175,11 @@ class AriClient:
         except (aiohttp.ClientError, OSError) as exc:
             raise AriUnavailable(f"Asterisk unreachable: {exc or type(exc).__name__}",
                                  0, method, path) from exc
+        if status == 404 and not from_ari:
+            # Asterisk's HTTP server is up but res_ari is not loaded yet (a
+            # restart under way): its own HTML 404 page, not ARI's JSON answer.
+            raise AriUnavailable("Asterisk's ARI is not loaded yet (HTTP 404 from its web "
+                                 "server)", status, method, path)
         if status >= 400:
             raise error_for_status(status, _message(text), method, path)
         if status == 204 or not text:

@@ -54,6 +54,8 @@ class AriServer:
         self.globals: dict[str, str] = {}
         # Ids whose requests never get an answer (a channel deadlocked in Asterisk).
         self.stalled: set[str] = set()
+        # Asterisk restarting: its web server answers before res_ari is loaded.
+        self.booting = False
         self.unstall = asyncio.Event()
         # Seconds each path takes to answer, and the requests seen in flight together.
         self.delays: dict[str, float] = {}
@@ -89,6 +91,9 @@ class AriServer:
             async for _ in ws:
                 pass
             return ws
+        if self.booting:
+            return web.Response(status=404, content_type="text/html",
+                                text="<html><title>404 Not Found</title></html>")
         if any(f"/{stuck}" in path for stuck in self.stalled):
             await self.unstall.wait()  # the request thread is blocked until the server stops
         if path in self.delays:
@@ -252,6 +257,17 @@ async def test_events_reconnect_after_drop_and_outage_calling_on_connected(
     assert any(isinstance(e, StasisStart) for e in received)
     ws_requests = [r for r in server.requests if r[1] == "/events"]
     assert ws_requests[-1][2] == {"app": "faxcore", "subscribeAll": "false"}
+
+
+async def test_an_asterisk_whose_ari_is_not_loaded_yet_is_unavailable_not_a_missing_resource(
+        server: AriServer) -> None:
+    server.booting = True
+    async with client(server.port) as ari:
+        with pytest.raises(AriUnavailable, match="ARI is not loaded yet"):
+            await ari.get_global("FAXCORE_OWNER_faxcore")
+        server.booting = False
+        with pytest.raises(AriNotFound, match="Channel not found"):
+            await ari.get_channel("nope")  # ARI's own 404 stays a missing resource
 
 
 async def test_a_request_that_times_out_quarantines_its_channel_and_spares_the_others(

@@ -17,7 +17,7 @@ import json
 import logging
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -67,17 +67,21 @@ def _sqlite_path(config: FaxcoreConfig) -> str:
     return config.database_url[len(prefix):]
 
 
-@contextlib.contextmanager
-def write_locked(config: FaxcoreConfig) -> Iterator[None]:
-    """Hold the database's write lock from another connection, as a stuck writer would."""
-    # Getting the lock is this test's set-up, not its claim: it waits behind
-    # faxcore's own writers as long as they need (the default 5 s once did not
-    # suffice on a loaded machine), then holds it longer than their timeout.
-    conn = sqlite3.connect(_sqlite_path(config), isolation_level=None, timeout=60.0)
+@contextlib.asynccontextmanager
+async def write_locked(config: FaxcoreConfig) -> AsyncIterator[None]:
+    """Hold the database's write lock from another connection, as a stuck writer would.
+
+    Taken from a thread: faxcore serves in this test's own event loop, and a
+    transaction of its own holds the lock until the loop lets it commit.
+    Waiting for the lock in the loop's thread once blocked both until the
+    5 s timeout ("database is locked" in the test itself).
+    """
+    conn = sqlite3.connect(_sqlite_path(config), isolation_level=None, timeout=60.0,
+                           check_same_thread=False)
     try:
-        conn.execute("BEGIN EXCLUSIVE")
+        await asyncio.to_thread(conn.execute, "BEGIN EXCLUSIVE")
         yield
-        conn.execute("ROLLBACK")
+        await asyncio.to_thread(conn.execute, "ROLLBACK")
     finally:
         conn.close()
 
@@ -121,7 +125,7 @@ async def test_database_locked_during_a_reception_leaves_the_call_alone_and_mail
             # Longer than the busy timeout: every writer that queues now gets
             # "database is locked". The reception's own first write (the
             # station id, a few seconds in) waits less than that and succeeds.
-            with write_locked(config):
+            async with write_locked(config):
                 await asyncio.sleep(BUSY_TIMEOUT + 1.0)
             await call
             [fax] = await _new_faxes(config, before)
