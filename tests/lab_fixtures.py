@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from faxcore.asterisk.credentials import secret_path
 from faxcore.config import FaxcoreConfig, load_config
 from faxcore.lab.chroot import LabChroot
-from faxcore.lab.errors import LabError
+from faxcore.lab.errors import LabError, LabNotRunning
 from faxcore.lab.lab import Lab
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
@@ -216,3 +216,17 @@ def pbx_backtrace_when_ari_stalls(request: pytest.FixtureRequest,
     path.write_text("\n".join(stalls) + "\n\n" + trace)
     request.node.add_report_section(
         "teardown", "PBX backtrace", f"ARI stalled; kept in {path}\n" + trace)
+
+
+@pytest.fixture(autouse=True)
+def lab_running_before_each_test(request: pytest.FixtureRequest) -> None:
+    """A lab test that killed Asterisk and failed before bringing it back must
+    cost that test only: the next one finds the lab up again (checked from the
+    state file and /proc, so a running lab costs nothing)."""
+    if "lab" not in request.fixturenames:
+        return
+    lab: Lab = request.getfixturevalue("lab")
+    try:
+        lab.require_running()
+    except LabNotRunning:
+        asyncio.run(lab.up(line=LAB_LINE))
