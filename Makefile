@@ -20,7 +20,7 @@ demo: setup
 test: setup
 	$(VENV)/bin/ruff check faxcore tests
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q -n $(TEST_WORKERS) tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --durations=25 tests
 
 # The lab tests SOAK_RUNS times in a row (issue 12): stops at the first red
 # run; each run's wall time and result are printed and kept in soak-N.log.
