@@ -108,6 +108,11 @@ class SendWorker:
                 try:
                     if loop.time() >= renew_at:
                         await self.queue.renew(claim)
+                        late = loop.time() - renew_at
+                        if late > period:
+                            # Evidence for an operator: the lease came close to running out.
+                            log.warning("send job %s: lease renewed %.1f s late (lease %.0f s)",
+                                        claim.job_id, late, period * 3)
                         renew_at = loop.time() + period
                     else:
                         await self.queue.check(claim)
