@@ -219,16 +219,15 @@ def _make_folder(folder: Path) -> None:
 def _build_pdf(tiff: Path, pdf: Path, expected: int) -> int:
     if not tiff.exists() or tiff.stat().st_size == 0:
         return 0
-    tiff.chmod(0o600)  # spandsp wrote it under whatever umask the process has
+    # spandsp wrote it under whatever umask the process has; the PDF is
+    # made through mkstemp, 0600 already.
+    tiff.chmod(0o600)
     make_durable(tiff)
     try:
-        pages = tiff_to_pdf_sync(tiff, pdf, PDF_PAGE_LENGTH_MM)
+        return tiff_to_pdf_sync(tiff, pdf, PDF_PAGE_LENGTH_MM)
     except DocumentError as exc:
         log.warning("%s; keeping the readable pages", exc)
-        pages = _salvage(tiff, pdf, expected)
-    if pdf.exists():
-        pdf.chmod(0o600)
-    return pages
+    return _salvage(tiff, pdf, expected)
 
 
 def _salvage(tiff: Path, pdf: Path, expected: int) -> int:
