@@ -111,7 +111,9 @@ class OutboxRelay:
                     log.info("event relay connected to %s:%d", self.broker.host, self.broker.port)
                     delay = self.retry_initial
                     while True:
-                        if not await self.publish_pending(client):
+                        published = await self.publish_pending(client)
+                        stop_if_cancelled()  # a publish may have swallowed it
+                        if not published:
                             await asyncio.sleep(self.poll_interval)
             except aiomqtt.MqttError as exc:
                 stop_if_cancelled()

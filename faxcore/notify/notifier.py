@@ -209,6 +209,7 @@ class Notifier:
             try:
                 async with broker.client(client_id, clean_session=False) as client:
                     await client.subscribe(f"{prefix.rstrip('/')}/#", qos=1)
+                    stop_if_cancelled()  # the SUBACK's wait may have swallowed it
                     log.info("notifier subscribed to %s/# on %s:%d", prefix, broker.host,
                              broker.port)
                     delay = 0.5

@@ -101,6 +101,7 @@ class Supervisor:
                               loop.name, in_a_row, delay)
                 await asyncio.sleep(delay)
                 continue
+            stop_if_cancelled()  # the step may have swallowed it (see faxcore.cancellation)
             in_a_row = 0
             # Even a busy loop yields: a step that never suspends must not starve the calls.
             await asyncio.sleep(0 if busy else loop.idle)

@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import aiomqtt
 import pytest
 
 from faxcore.events.relay import BrokerAddress
+from tests.cancellation import wait_for_a_result_that_meets_a_cancel
 from tests.conftest import unavailable
 from tests.tls import Certificate, self_signed
 
@@ -183,3 +184,39 @@ class CancelWrappingBroker(BrokerAddress):
     def client(self, identifier: str | None = None,  # type: ignore[override]
                clean_session: bool | None = None) -> WrapsCancelWhileConnecting:
         return WrapsCancelWhileConnecting()
+
+
+class AckedAsItIsStopped:
+    """An aiomqtt client whose PUBACK or SUBACK arrives in the instant its user is cancelled.
+
+    aiomqtt awaits both through Python 3.11's ``wait_for``, which then
+    swallows the cancel; no message ever comes after the SUBACK. Fake for the
+    timing only, which a real broker cannot be made to hit on demand (it hung a
+    CI run's MQTT-over-TLS test).
+    """
+
+    async def __aenter__(self) -> AckedAsItIsStopped:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def publish(self, topic: str, payload: object = None, qos: int = 0) -> None:
+        await wait_for_a_result_that_meets_a_cancel()
+
+    async def subscribe(self, topic: str, qos: int = 0) -> None:
+        await wait_for_a_result_that_meets_a_cancel()
+
+    @property
+    async def messages(self) -> AsyncIterator[aiomqtt.Message]:
+        await asyncio.Event().wait()  # a quiet bus
+        yield
+
+
+@dataclass(frozen=True)
+class AckMeetsStopBroker(BrokerAddress):
+    """A broker address whose clients get their PUBACK or SUBACK as they are stopped."""
+
+    def client(self, identifier: str | None = None,  # type: ignore[override]
+               clean_session: bool | None = None) -> AckedAsItIsStopped:
+        return AckedAsItIsStopped()

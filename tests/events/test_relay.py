@@ -20,7 +20,12 @@ from faxcore.events.errors import BusUnavailable
 from faxcore.events.relay import BrokerAddress, OutboxRelay
 from faxcore.storage.db import Database
 from faxcore.storage.models import OutboxEvent
-from tests.events.conftest import CancelWrappingBroker, Mosquitto, stops_within_seconds
+from tests.events.conftest import (
+    AckMeetsStopBroker,
+    CancelWrappingBroker,
+    Mosquitto,
+    stops_within_seconds,
+)
 
 LINE = "+33123456789"
 
@@ -181,3 +186,18 @@ async def test_a_relay_stopped_while_it_connects_stops_instead_of_reconnecting(
     await stops_within_seconds(relay.run())
     wrapped = OutboxRelay(database, CancelWrappingBroker("127.0.0.1", 1), "faxcore")
     await stops_within_seconds(wrapped.run())
+
+
+async def test_a_relay_stopped_as_its_puback_arrives_records_the_event_and_stops(
+        database: Database) -> None:
+    """Python 3.11's ``wait_for`` swallows a cancel that meets the PUBACK: the relay
+    polled on for good and a test's teardown hung (the MQTT-over-TLS CI failure)."""
+    await _emit_failures(database, 1)
+    task = asyncio.create_task(
+        OutboxRelay(database, AckMeetsStopBroker("127.0.0.1", 1), "faxcore",
+                    poll_interval=0.05).run())
+    await asyncio.wait({task}, timeout=5)
+    assert task.done(), "still polling 5 s after it was stopped: the stop was swallowed"
+    assert task.cancelled()
+    async with database.session(read_only=True) as session:
+        assert await session.scalar(select(OutboxEvent.published_at)) is not None

@@ -28,7 +28,12 @@ from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
 from faxcore.storage.models import Notification, OutboxEvent
 from faxcore.voicemail.store import VoicemailStore
-from tests.events.conftest import CancelWrappingBroker, Mosquitto, stops_within_seconds
+from tests.events.conftest import (
+    AckMeetsStopBroker,
+    CancelWrappingBroker,
+    Mosquitto,
+    stops_within_seconds,
+)
 from tests.notify.conftest import LINE, SmtpServer, notify_config, write_pdf, write_wav
 
 
@@ -356,3 +361,16 @@ async def test_a_notifier_stopped_while_it_connects_to_the_bus_stops(
         notifier.consume_mqtt(BrokerAddress.parse(frozen_broker.url), "faxcore"))
     await stops_within_seconds(
         notifier.consume_mqtt(CancelWrappingBroker("127.0.0.1", 1), "faxcore"))
+
+
+async def test_a_notifier_stopped_as_its_subscription_is_acked_stops(
+        database: Database, config: FaxcoreConfig, smtp_server: SmtpServer) -> None:
+    """Python 3.11's ``wait_for`` swallows a cancel that meets the SUBACK: the consumer
+    would then wait on a quiet bus for good."""
+    config = notify_config(config, smtp_server)
+    notifier = Notifier(database, config.smtp, config.notify)
+    task = asyncio.create_task(notifier.consume_mqtt(AckMeetsStopBroker("127.0.0.1", 1),
+                                                     "faxcore"))
+    await asyncio.wait({task}, timeout=5)
+    assert task.done(), "still waiting for messages 5 s after it was stopped"
+    assert task.cancelled()

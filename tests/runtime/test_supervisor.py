@@ -10,6 +10,7 @@ import time
 import pytest
 
 from faxcore.runtime.supervisor import Backoff, Loop, Supervisor
+from tests.cancellation import wait_for_a_result_that_meets_a_cancel
 
 
 def test_backoff_doubles_from_initial_and_stops_at_the_cap() -> None:
@@ -113,3 +114,21 @@ async def test_a_cancellation_a_library_turned_into_its_own_error_still_stops_th
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
+
+
+async def test_a_step_whose_library_swallowed_the_cancel_still_stops_the_loop() -> None:
+    """Python 3.11's ``wait_for`` (aiosmtplib's replies, aiomqtt's acks) may return as if
+    never cancelled: the loop must stop after that step, not run on for good."""
+    passes = 0
+
+    async def deliver_like_aiosmtplib() -> bool:
+        nonlocal passes
+        passes += 1
+        await wait_for_a_result_that_meets_a_cancel()
+        return True
+
+    task = asyncio.create_task(Supervisor().supervise(Loop("smtp", deliver_like_aiosmtplib)))
+    await asyncio.wait({task}, timeout=5)
+    assert task.done(), f"still running after {passes} passes: the swallowed stop was lost"
+    assert task.cancelled()
+    assert passes == 1
