@@ -103,9 +103,10 @@ async def test_deferred_two_page_fax_reaches_the_ata_page_for_page(
         sender: FaxcoreConfig, two_pages: Path, tmp_path: Path) -> None:
     out = tmp_path / "ata"
     await Ata(sender).receive_fax(out, mode="t38", answer="on")
-    at = utcnow() + timedelta(seconds=30)
-    job = await _submit(sender, two_pages, not_before=at)
     async with serving(sender):
+        # serve is ready and polls every 0.2 s: a job due now would be dialled at once.
+        at = utcnow() + timedelta(seconds=8)
+        job = await _submit(sender, two_pages, not_before=at)
         job = await _until(sender, job.id, 150, "the job to finish", _finished)
     assert job.state == "sent", job.reason
     [attempt] = job.history
@@ -189,6 +190,34 @@ async def test_faxcore_killed_mid_send_is_interrupted_and_retried(
             job = await _until(sender, job.id, 180, "the job to finish", _finished)
     assert job.state == "sent", job.reason
     assert [a.outcome for a in job.history] == ["interrupted", "sent"]
+
+
+async def _ata_call_up(lab: Lab) -> bool:
+    """The ATA has a call in state Up (it answered faxcore's call)."""
+    return "!Up!" in await lab.ata.rx("core show channels concise")
+
+
+async def test_a_fax_cancelled_mid_call_is_hung_up_at_once_and_not_retried(
+        lab: Lab, sender: FaxcoreConfig, two_pages: Path, tmp_path: Path) -> None:
+    """S7: the subscriber cancels while the fax is being transmitted."""
+    out = tmp_path / "ata"
+    ata = Ata(sender)
+    await ata.receive_fax(out, mode="t38", answer="on")
+    job = await _submit(sender, two_pages)
+    async with serving(sender), Database(sender.database_url) as db:
+        await wait_for(lambda: _ata_call_up(lab), 60, "the ATA to answer faxcore's call")
+        cancelled = await send_wiring.queue(sender, db).cancel(job.id)
+        assert cancelled.state == "cancelled"
+        ata_side = await ata.wait_received(out, set(), 30)
+        job = await _until(sender, job.id, 30, "the attempt to be closed",
+                           lambda j: j.history and j.history[-1].ended_at is not None)
+    assert ata_side.answered and not ata_side.fax_ok, ata_side
+    assert job.state == "cancelled" and job.attempts == 1, job
+    [attempt] = job.history
+    assert attempt.outcome == "cancelled", attempt
+    assert cancelled.finished_at is not None and attempt.ended_at is not None
+    # Hung up within the cancel check (1 s) and the hang-up, not after the two pages.
+    assert attempt.ended_at - cancelled.finished_at < timedelta(seconds=10), attempt
 
 
 @contextlib.asynccontextmanager

@@ -11,6 +11,7 @@ import asyncio
 import math
 import os
 import wave
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -272,3 +273,37 @@ async def test_a_message_recorded_while_faxcore_is_killed_is_kept_at_restart(
         assert _stored_recordings(lab) == []
     finally:
         await set_mode(lab_config, LineMode.FAX)
+
+
+async def test_star_in_the_greeting_makes_the_message_urgent_then_a_full_mailbox_keeps_none(
+        lab: Lab, lab_database: FaxcoreConfig, tmp_path: Path) -> None:
+    """V1/V7: '*' during the greeting marks the message urgent ('#' skips to the beep);
+    with the mailbox then at its limit the next caller hears "mailbox full", no beep."""
+    message = write_wav(tmp_path / "message.wav", [0] * (RATE // 2) + tone(3.0))
+    full_mailbox = replace(lab_database,
+                           voicemail=replace(lab_database.voicemail, max_messages=1))
+    heard = tmp_path / "heard.wav"
+    await set_mode(lab_database, LineMode.VOICEMAIL)
+    try:
+        async with serving(full_mailbox) as served:
+            await _clear(served)
+            outcome = await Ata(served).call(LAB_LINE, dtmf="ww*w#", play=message,
+                                             seconds=0, caller_id=CALLER)
+            assert outcome.answered, outcome
+            await wait_for(lambda: _more(served, 0), 30, "the urgent message to be stored")
+            refused = await Ata(served).call(LAB_LINE, record=heard, seconds=15,
+                                             caller_id=CALLER)
+            after = await messages(served)
+    finally:
+        await set_mode(lab_database, LineMode.FAX)
+    [kept] = after
+    assert kept.urgent and kept.folder is VoicemailFolder.NEW, kept
+    assert 2.0 <= kept.duration_s <= 4.5, kept
+    # faxcore hung up once the prompt was played, long before the ATA's 15 s.
+    assert refused.answered and refused.duration is not None and refused.duration < 10, refused
+    # The caller heard the "mailbox full" prompt and was hung up on: no greeting, no beep.
+    env = envelope(heard)
+    loud = [i for i, rms in enumerate(env) if rms > 200]
+    assert loud, "the mailbox-full prompt was silent"
+    full_prompt = sound_seconds(lab, "vm-mailboxfull")
+    assert (loud[-1] - loud[0]) / 100 <= full_prompt + 0.6, (loud[-1] - loud[0], full_prompt)

@@ -174,3 +174,26 @@ async def test_unavailable_greeting_recorded_by_phone_is_what_callers_hear_next(
     kept = envelope(recorded["unavailable"])
     template = [5000.0 if bit == "1" else 0.0 for bit in pattern for _ in range(10)]
     assert best_correlation(kept, template) > 0.8
+
+
+async def test_by_phone_the_pin_is_changed_a_message_saved_and_another_marked_new(
+        lab: Lab, dial_in: FaxcoreConfig, tmp_path: Path) -> None:
+    """V4 by phone: options then 5 takes a new PIN typed twice; in the first (new) message
+    9 saves it, which opens the next (heard) one, where 8 marks it new again."""
+    new_pin = "7193"
+    audio = write_wav(tmp_path / "msg.wav", [0] * (RATE // 2) + tone(1.0)).read_bytes()
+    keys = f"ww{MAILBOX}#ww{PIN}#wwww0ww5ww{new_pin}#ww{new_pin}#ww1ww9ww8ww#"
+    async with serving(dial_in) as served, Database(served.database_url) as db:
+        store = VoicemailStore(db, lab_pbx_config(served))
+        await _clear(served)
+        line_id = await store.line_id(LAB_LINE)
+        fresh = await store.save_message(line_id, "0611223344", audio)
+        heard = await store.mark((await store.save_message(line_id, "0655667788", audio)).id,
+                                 heard=True)
+        assert heard.folder is VoicemailFolder.OLD
+        outcome = await call_access(served, dtmf=keys, seconds=30)
+        # '#' said goodbye: faxcore hung up before the ATA's own 30 s wait ran out.
+        assert outcome.elapsed < 45, outcome
+        assert (await store.get(fresh.id)).folder is VoicemailFolder.OLD
+        assert (await store.get(heard.id)).folder is VoicemailFolder.NEW
+        assert await LineService(db).verify_pin(LAB_LINE, new_pin, who="test")
