@@ -20,6 +20,7 @@ demo: setup
 test: setup
 	$(VENV)/bin/ruff check faxcore tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --durations=25 tests
 
 # The lab tests SOAK_RUNS times in a row (issue 12): stops at the first red

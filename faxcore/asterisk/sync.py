@@ -1,8 +1,10 @@
 """Write the rendered configuration where Asterisk reads it and reload without dropping calls.
 
-Called after every line change (``faxcore line add|set|remove``). The target
-is the running lab's PBX when a lab is up for this data_dir, else
-``asterisk.config_dir``; with neither, nothing is written. The reload goes
+Called after every line change (``faxcore line add|set|remove``). The caller
+gives the target: ``configured_target`` is the PBX a plugin of the
+distribution runs for this configuration (the lab, through the
+``faxcore.asterisk_targets`` entry points, so the product never imports it),
+else ``asterisk.config_dir``; with neither, nothing is written. The reload goes
 through ARI (``PUT /ari/asterisk/modules/{module}``): reloading res_pjsip and
 pbx_config keeps established calls up. An unreachable Asterisk is not an
 error: the files are in place and the result carries a warning.
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import aiohttp
@@ -21,7 +25,6 @@ from sqlalchemy import select
 from faxcore.asterisk.credentials import ari_password
 from faxcore.asterisk.render import render_pbx_config, write_files
 from faxcore.config import FaxcoreConfig
-from faxcore.lab.state import lab_pbx_config, pid_alive, read_state
 from faxcore.storage.db import Database
 from faxcore.storage.models import Line
 
@@ -61,14 +64,30 @@ async def _load_lines(db: Database) -> list[Line]:
         return list((await session.scalars(select(Line).order_by(Line.number))).all())
 
 
-def _target(config: FaxcoreConfig) -> tuple[FaxcoreConfig, Path | None]:
-    """The config to render with and the folder to write into."""
-    state = read_state(config)
-    if state is not None and state.pbx_config_dir and pid_alive(state.pbx_pid):
-        return lab_pbx_config(config), Path(state.pbx_config_dir)
+@dataclass(frozen=True)
+class SyncTarget:
+    """An Asterisk to sync: the configuration to render with (its ports, its ARI for
+    the reload) and the folder it reads its configuration from."""
+
+    config: FaxcoreConfig
+    folder: Path
+
+
+# Entry points naming ``f(config) -> SyncTarget | None``: a running PBX of a plugin.
+TARGET_PLUGINS = "faxcore.asterisk_targets"
+TargetFinder = Callable[[FaxcoreConfig], "SyncTarget | None"]
+
+
+def configured_target(config: FaxcoreConfig) -> SyncTarget | None:
+    """What ``config`` syncs to: a plugin's running PBX, else ``asterisk.config_dir``."""
+    for entry in entry_points(group=TARGET_PLUGINS):
+        find: TargetFinder = entry.load()
+        target = find(config)
+        if target is not None:
+            return target
     if config.asterisk.config_dir:
-        return config, Path(config.asterisk.config_dir)
-    return config, None
+        return SyncTarget(config, Path(config.asterisk.config_dir))
+    return None
 
 
 async def reload_modules(config: FaxcoreConfig, modules: list[str]) -> tuple[list[str], list[str]]:
@@ -98,9 +117,8 @@ async def reload_modules(config: FaxcoreConfig, modules: list[str]) -> tuple[lis
     return reloaded, warnings
 
 
-async def sync_asterisk(config: FaxcoreConfig, db: Database) -> SyncResult:
-    """Render every line, write what changed, reload the matching Asterisk modules."""
-    render_config, target = _target(config)
+async def sync_asterisk(db: Database, target: SyncTarget | None) -> SyncResult:
+    """Render every line for ``target``, write what changed, reload the matching modules."""
     lines = await _load_lines(db)
     result = SyncResult(lines=len(lines))
     if target is None:
@@ -109,12 +127,12 @@ async def sync_asterisk(config: FaxcoreConfig, db: Database) -> SyncResult:
             "nothing written"
         )
         return result
-    files = render_pbx_config(render_config, lines)
-    result.config_dir = str(target)
-    result.written = write_files(files, target)
+    files = render_pbx_config(target.config, lines)
+    result.config_dir = str(target.folder)
+    result.written = write_files(files, target.folder)
     modules = sorted({_RELOADS[n] for n in result.written if n in _RELOADS} - {"udptl"})
     if modules:
-        reloaded, warnings = await reload_modules(render_config, modules)
+        reloaded, warnings = await reload_modules(target.config, modules)
         result.reloaded = reloaded
         result.warnings.extend(warnings)
     for warning in result.warnings:

@@ -40,14 +40,12 @@ from faxcore.calls.handlers import (
     ServiceHandler,
     default_registry,
 )
+from faxcore.fax.transport import OWN_CHANNEL_PREFIX
 from faxcore.security import untrusted
 from faxcore.storage.models import CallDisposition, Line, LineMode
 
 log = logging.getLogger(__name__)
 
-# Channels faxcore creates itself (externalMedia, originated legs) get ids
-# with this prefix: their StasisStart is not a new call to route.
-OWN_CHANNEL_PREFIX = "faxcore-"
 CAUSE_UNALLOCATED = 1  # Q.850 "unallocated number", SIP 404
 # ARI hangup reasons for the Q.850 causes faxcore refuses with.
 _HANGUP_REASON = {1: "unallocated", 17: "busy", 21: "rejected"}

@@ -8,7 +8,7 @@ import click
 from sqlalchemy import select
 
 from faxcore.asterisk.render import render_pbx_config, write_files
-from faxcore.asterisk.sync import SyncResult, sync_asterisk
+from faxcore.asterisk.sync import SyncResult, configured_target, sync_asterisk
 from faxcore.cli.common import emit, handles_errors, json_option, run_async, state
 from faxcore.config import FaxcoreConfig
 from faxcore.storage.db import Database
@@ -33,7 +33,7 @@ async def _sync(config: FaxcoreConfig) -> SyncResult:
     await upgrade(config.database_url)
     db = Database(config.database_url)
     try:
-        return await sync_asterisk(config, db)
+        return await sync_asterisk(db, configured_target(config))
     finally:
         await db.close()
 

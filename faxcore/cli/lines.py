@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from faxcore.asterisk.errors import AsteriskConfigError
-from faxcore.asterisk.sync import SyncResult, sync_asterisk
+from faxcore.asterisk.sync import SyncResult, configured_target, sync_asterisk
 from faxcore.cli.common import (
     emit,
     handles_errors,
@@ -101,7 +101,7 @@ async def _sync_after_change(config: FaxcoreConfig, db: Database) -> SyncResult:
     committing would tell the operator the change did not happen.
     """
     try:
-        return await sync_asterisk(config, db)
+        return await sync_asterisk(db, configured_target(config))
     except AsteriskConfigError as exc:
         log.warning("line change saved, Asterisk configuration not written: %s", exc)
         return SyncResult(failed=str(exc))

@@ -16,7 +16,7 @@ from faxcore.lines.policy import normalize_number
 from faxcore.notify.addresses import AddressView, NotifyService
 from faxcore.notify.notifier import NotificationView, recent_notifications
 from faxcore.notify.prefs import Preference
-from faxcore.notify.wiring import run_notifier_until_signalled
+from faxcore.runtime.notifier import run_notifier_until_signalled
 
 _KINDS_HELP = ("Comma-separated: " + ", ".join(p.value for p in Preference)
                + ", or all (default).")

@@ -7,8 +7,8 @@ import logging
 
 import click
 
-from faxcore.calls.service import serve_until_signalled
 from faxcore.cli.common import handles_errors, run_async, state
+from faxcore.runtime.serve import serve_until_signalled
 
 
 class JsonFormatter(logging.Formatter):

@@ -23,12 +23,18 @@ from collections.abc import Awaitable, Callable
 
 from faxcore.ari.client import AriClient
 from faxcore.ari.errors import AriError
-from faxcore.calls.app import OWN_CHANNEL_PREFIX
 from faxcore.fax.events import FaxCompleted, FaxEvent
 from faxcore.fax.session import FaxSession
 from faxcore.media.server import AudioSocketServer
 
 log = logging.getLogger(__name__)
+
+# Channels faxcore creates itself (media, snoop, detection, outbound fax calls)
+# have ids with this prefix: call routing knows them from callers' channels.
+OWN_CHANNEL_PREFIX = "faxcore-"
+# Set to "yes" on a channel before it is answered or dialled: Asterisk's T.38
+# gateway then meets a T.38 peer in T.38 and gives faxcore audio.
+T38_GATEWAY_VARIABLE = "FAXOPT(gateway)"
 
 Clock = Callable[[], float]
 EventSink = Callable[[FaxEvent], Awaitable[None]]
@@ -83,7 +89,15 @@ class FaxMediaEndpoint:
 
 async def enable_t38_gateway(ari: AriClient, channel_id: str) -> None:
     """Let Asterisk turn a T.38 caller into audio for faxcore (before answering)."""
-    await ari.set_variable(channel_id, "FAXOPT(gateway)", "yes")
+    await ari.set_variable(channel_id, T38_GATEWAY_VARIABLE, "yes")
+
+
+async def gateway_transport(ari: AriClient, channel_id: str) -> str:
+    """``t38`` when Asterisk's gateway runs T.38 with the far end, else ``audio``."""
+    with contextlib.suppress(AriError):
+        if (await ari.get_variable(channel_id, T38_GATEWAY_VARIABLE)).strip() == "yes":
+            return "t38"
+    return "audio"
 
 
 async def run_fax_over_call(

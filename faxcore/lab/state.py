@@ -1,8 +1,9 @@
 """The lab's state file (``data_dir/lab/state.json``), shared by ``lab`` and ``asterisk sync``.
 
 It is the only record of what ``lab up`` started and mounted, so ``lab down``
-can undo exactly that, and ``sync_asterisk`` knows where the running PBX
-reads its configuration.
+can undo exactly that, and a sync finds where the running PBX reads its
+configuration (``running_lab_target``, the lab's ``faxcore.asterisk_targets``
+entry point).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from faxcore.asterisk.sync import SyncTarget
 from faxcore.config import FaxcoreConfig
 from faxcore.lab.chroot import LabChroot
 from faxcore.lab.errors import LabError
@@ -103,3 +105,11 @@ def lab_pbx_config(config: FaxcoreConfig) -> FaxcoreConfig:
                         sounds_dir_in_asterisk=LAB_VM_SOUNDS,
                         mwi_spool_dir=str(chroot.host_path(LAB_VM_SPOOL)))
     return replace(config, asterisk=asterisk, voicemail=voicemail)
+
+
+def running_lab_target(config: FaxcoreConfig) -> SyncTarget | None:
+    """The lab's PBX when a lab is up for this data_dir: line changes are synced there."""
+    state = read_state(config)
+    if state is not None and state.pbx_config_dir and pid_alive(state.pbx_pid):
+        return SyncTarget(lab_pbx_config(config), Path(state.pbx_config_dir))
+    return None

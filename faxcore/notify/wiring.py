@@ -1,89 +1,30 @@
-"""How the notifier runs: inside ``faxcore serve`` (outbox) or as ``faxcore notifier`` (MQTT)."""
+"""Wiring: the e-mail notifier's loops in ``faxcore serve``."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-import signal
 
-from faxcore.config import FaxcoreConfig
-from faxcore.events.outbox import Event
-from faxcore.events.relay import BrokerAddress
-from faxcore.notify.compose import LineMail
-from faxcore.notify.errors import NotifyError
+from faxcore.calls.app import StasisApp
 from faxcore.notify.notifier import AfterForward, Notifier
+from faxcore.runtime.feature import Contribution, ServeParts
 from faxcore.runtime.supervisor import Loop, Supervisor
-from faxcore.storage.db import Database
-from faxcore.storage.migrate import upgrade
-from faxcore.voicemail.errors import MessageNotFound
-from faxcore.voicemail.store import VoicemailStore
 
 log = logging.getLogger(__name__)
 
 
-def purge_forwarded(store: VoicemailStore) -> AfterForward:
-    """V8: a voicemail mailed to every address is purged from the mailbox (file, row, MWI)."""
-    async def purge(event: Event, line: LineMail) -> None:
-        message_id = int(str(event.data["message_id"]))
-        try:
-            if (await store.get(message_id)).line != line.number:
-                log.error("line %s: message %d is another line's, not purged", line.number,
-                          message_id)
-                return
-            await store.purge([message_id])
-        except MessageNotFound:
-            return  # already purged by its owner
-        log.info("line %s: message %d purged after forwarding (keep_voicemail is off)",
-                 line.number, message_id)
-    return purge
+def contribution(parts: ServeParts, after_forward: AfterForward | None = None) -> Contribution:
+    """Mail from the outbox, when ``smtp.url`` is set and ``notify.in_process`` is on.
 
-
-def notifier_for(config: FaxcoreConfig, db: Database) -> Notifier:
-    """The notifier of ``config``, purging forwarded voicemail through the mailbox store."""
-    return Notifier(db, config.smtp, config.notify,
-                    after_forward=purge_forwarded(VoicemailStore(db, config)))
-
-
-def notifier_loops(config: FaxcoreConfig, db: Database) -> list[Loop]:
-    """In ``serve``: send mail from the outbox when ``smtp.url`` is set and ``in_process``."""
+    ``after_forward`` runs once an event's mails are all sent (the answering
+    machine purges a forwarded message with it, V8).
+    """
+    config = parts.config
     if not config.smtp.url or not config.notify.in_process:
         log.info("e-mail notifier not run by serve (smtp.url empty or notify.in_process off)")
-        return []
-    notifier = notifier_for(config, db)
-    return [notifier.delivery_loop(), notifier.outbox_loop()]
+        return Contribution("notify")
+    notifier = Notifier(parts.db, config.smtp, config.notify, after_forward=after_forward)
 
+    def loops(app: StasisApp, supervisor: Supervisor) -> list[Loop]:
+        return [notifier.delivery_loop(), notifier.outbox_loop()]
 
-async def run_notifier(config: FaxcoreConfig, stop: asyncio.Event) -> None:
-    """``faxcore notifier``: events from MQTT (or the outbox without a broker) until ``stop``."""
-    if not config.smtp.url:
-        raise NotifyError("smtp.url is empty: the notifier has nowhere to send e-mail")
-    await upgrade(config.database_url)
-    async with Database(config.database_url, echo=config.database.echo) as db:
-        notifier = notifier_for(config, db)
-        if config.mqtt.url:
-            broker = BrokerAddress.of(config.mqtt)
-            source = Loop("notifier-mqtt", functools.partial(
-                notifier.consume_mqtt, broker, config.mqtt.topic_prefix,
-                config.notify.mqtt_client_id))
-        else:
-            source = notifier.outbox_loop()
-        async with asyncio.TaskGroup() as tg:
-            worker = tg.create_task(Supervisor().run([notifier.delivery_loop(), source]),
-                                    name="notifier")
-            await stop.wait()
-            worker.cancel()
-    log.info("faxcore notifier stopped")
-
-
-async def run_notifier_until_signalled(config: FaxcoreConfig) -> None:
-    """``run_notifier`` with SIGTERM and SIGINT setting the stop event."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await run_notifier(config, stop)
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
+    return Contribution("notify", loops=loops)

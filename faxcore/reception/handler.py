@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from pathlib import Path
 
-from faxcore.ari.errors import AriError
 from faxcore.calls.handlers import Call
 from faxcore.config import FaxcoreConfig
 from faxcore.fax.events import (
@@ -19,7 +17,7 @@ from faxcore.fax.events import (
 )
 from faxcore.fax.options import Direction, FaxSessionOptions, Transport
 from faxcore.fax.session import FaxSession
-from faxcore.fax.transport import enable_t38_gateway, run_fax_over_call
+from faxcore.fax.transport import enable_t38_gateway, gateway_transport, run_fax_over_call
 from faxcore.media.server import AudioSocketServer
 from faxcore.reception.store import FaxStore
 from faxcore.storage.models import Line
@@ -29,9 +27,6 @@ log = logging.getLogger(__name__)
 # Once the fax is negotiated, Asterisk's T.38 gateway reads "yes" here when it
 # runs T.38 with the caller; it switches itself to "no" when the caller stays
 # in audio (G.711), having found no T.38 to translate (seen in the lab).
-T38_GATEWAY_VARIABLE = "FAXOPT(gateway)"
-
-
 class FaxReceptionHandler:
     """Receives a fax on an answered call of a fax line (R1-R3)."""
 
@@ -62,7 +57,7 @@ class FaxReceptionHandler:
             elif isinstance(event, RemoteIdentified):
                 await self.store.update(fax.id, remote_station_id=event.station_id)
             elif isinstance(event, Negotiated):
-                transport = await call_transport(call)
+                transport = await gateway_transport(call.ari, call.id)
             elif isinstance(event, PageRefused):
                 log.warning("fax %d on %s: page %d refused after %d rows (limit %d at %s); "
                             "ending the call", fax.id, line.number, event.page_no, event.rows,
@@ -74,11 +69,3 @@ class FaxReceptionHandler:
         view = await self.store.settle(fax.id, result, transport)
         log.info("fax %d on %s from %r: %s, %d page(s), %s", view.id, line.number, view.caller,
                  view.state.value, view.pages, view.result_text)
-
-
-async def call_transport(call: Call) -> str:
-    """``t38`` when Asterisk's gateway runs T.38 with the caller, else ``audio``."""
-    with contextlib.suppress(AriError):
-        if (await call.ari.get_variable(call.id, T38_GATEWAY_VARIABLE)).strip() == "yes":
-            return "t38"
-    return "audio"

@@ -21,15 +21,19 @@ from sqlalchemy import select
 from faxcore.ari.client import AriClient
 from faxcore.ari.errors import AriError
 from faxcore.ari.events import ChannelStateChange, Event, StasisStart
-from faxcore.calls.app import OWN_CHANNEL_PREFIX, StasisApp
+from faxcore.calls.app import StasisApp
 from faxcore.calls.handlers import Call
 from faxcore.config import FaxcoreConfig
 from faxcore.fax.events import FaxEvent, Negotiated
 from faxcore.fax.options import Transport
 from faxcore.fax.session import FaxSession
-from faxcore.fax.transport import run_fax_over_call
+from faxcore.fax.transport import (
+    OWN_CHANNEL_PREFIX,
+    T38_GATEWAY_VARIABLE,
+    gateway_transport,
+    run_fax_over_call,
+)
 from faxcore.media.server import AudioSocketServer
-from faxcore.reception.handler import T38_GATEWAY_VARIABLE, call_transport
 from faxcore.send.failures import Failure, Local, Source
 from faxcore.send.outcome import attempt_result, transmit_options
 from faxcore.send.queue import AttemptResult, Claim
@@ -94,7 +98,7 @@ class AriTransmitter:
         async def on_event(event: FaxEvent) -> None:
             nonlocal transport
             if isinstance(event, Negotiated):
-                transport = await call_transport(call)
+                transport = await gateway_transport(call.ari, call.id)
 
         fax = self.config.fax
         options = replace(transmit_options(claim, Transport.AUDIO), ecm=fax.ecm,

@@ -8,9 +8,12 @@ import socket
 import uuid
 from pathlib import Path
 
+from faxcore.calls.app import StasisApp
 from faxcore.config import FaxcoreConfig
 from faxcore.documents import DocumentLimits
+from faxcore.runtime.feature import Contribution, ServeParts
 from faxcore.runtime.supervisor import Loop, Supervisor
+from faxcore.send.dial import AriTransmitter
 from faxcore.send.policy import RetryPolicy
 from faxcore.send.queue import SendQueue
 from faxcore.send.service import SendService
@@ -54,3 +57,13 @@ def send_loops(config: FaxcoreConfig, db: Database, transmit: Transmit,
     worker = SendWorker(queue(config, db), transmit, worker_name(),
                         slots=config.send.max_concurrent, poll_interval=config.send.poll_interval)
     return [Loop("send-worker", functools.partial(worker.run, supervisor))]
+
+
+def contribution(parts: ServeParts) -> Contribution:
+    """One send worker, dialling through this process's Stasis app."""
+
+    def loops(app: StasisApp, supervisor: Supervisor) -> list[Loop]:
+        transmit = AriTransmitter(parts.config, parts.db, parts.ari, app, parts.media)
+        return send_loops(parts.config, parts.db, transmit, supervisor)
+
+    return Contribution("send", loops=loops)

@@ -1,4 +1,4 @@
-"""Wiring: the answering machine's call handler and periodic job for ``faxcore serve``."""
+"""Wiring: the answering machine's handler, dial-in number, recovery and retention for ``serve``."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import time
 from pathlib import Path
 
 from faxcore.ari.client import AriClient
+from faxcore.calls.app import StasisApp
 from faxcore.calls.handlers import Handler, ServiceHandler
 from faxcore.config import FaxcoreConfig
 from faxcore.errors import FaxcoreError
-from faxcore.media.server import AudioSocketServer
-from faxcore.runtime.supervisor import Loop
+from faxcore.runtime.feature import Contribution, ServeParts
+from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
 from faxcore.storage.models import LineMode
 from faxcore.voicemail.deposit import recover_recordings, voicemail_handler
@@ -23,14 +24,28 @@ from faxcore.voicemail.store import VoicemailStore
 log = logging.getLogger(__name__)
 
 
-def voicemail_handlers(config: FaxcoreConfig, db: Database, media: AudioSocketServer,
-                       fax_handler: Handler) -> dict[LineMode, Handler]:
-    """Registry entries of this feature: voicemail lines get the deposit handler.
+def contribution(parts: ServeParts, fax_handler: Handler) -> Contribution:
+    """Voicemail lines get the deposit handler, the access number the dial-in menu;
+    recordings a stop interrupted are kept at start; retention runs in the background.
 
     ``fax_handler`` receives the calls whose CNG is heard during the greeting (R6).
     """
-    return {LineMode.VOICEMAIL: voicemail_handler(VoicemailStore(db, config), config, media,
-                                                  fax_handler)}
+    config, db = parts.config, parts.db
+    store = VoicemailStore(db, config)
+
+    async def reconcile() -> None:
+        await reconcile_voicemail(config, db, parts.ari)
+
+    def loops(app: StasisApp, supervisor: Supervisor) -> list[Loop]:
+        return voicemail_loops(config, db)
+
+    return Contribution(
+        "voicemail",
+        handlers={LineMode.VOICEMAIL: voicemail_handler(store, config, parts.media,
+                                                        fax_handler)},
+        services=voicemail_services(config, db),
+        startup=(reconcile,),
+        loops=loops)
 
 
 async def reconcile_voicemail(config: FaxcoreConfig, db: Database, ari: AriClient) -> None:

@@ -21,13 +21,13 @@ import pytest
 
 from faxcore.asterisk.sync import sync_asterisk
 from faxcore.calls.calllog import CallLog
-from faxcore.calls.readiness import NOTIFY_SOCKET, readiness_listener, wait_ready
-from faxcore.calls.service import serve
 from faxcore.config import FaxcoreConfig
 from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
-from faxcore.lab.state import lab_pbx_config, pid_alive, read_state
+from faxcore.lab.state import lab_pbx_config, pid_alive, read_state, running_lab_target
 from faxcore.lines.service import LineService
+from faxcore.runtime.readiness import NOTIFY_SOCKET, readiness_listener, wait_ready
+from faxcore.runtime.serve import serve
 from faxcore.storage.db import Database
 from faxcore.storage.models import CallDisposition, CallLogEntry
 from tests.lab_fixtures import LAB_LINE, lab_environ
@@ -234,9 +234,9 @@ async def test_adding_and_removing_a_line_mid_call_keeps_the_call_up(
         try:
             await wait_for(lambda: _answered(served, before), 15, "the call to be answered")
             await LineService(db).add(extra, "Extra-line-42x")
-            added = await sync_asterisk(served, db)
+            added = await sync_asterisk(db, running_lab_target(served))
             await LineService(db).remove(extra)
-            removed = await sync_asterisk(served, db)
+            removed = await sync_asterisk(db, running_lab_target(served))
             outcome = await call
         finally:
             call.cancel()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from faxcore.asterisk.sync import sync_asterisk
+from faxcore.asterisk.sync import configured_target, sync_asterisk
 from faxcore.cli import main
 from faxcore.lab.ata import Ata, to_fax_tiff
 from faxcore.lab.instance import processes_in
@@ -75,10 +75,11 @@ def test_pbx_loads_faxcore_config_and_ari_answers(lab: Lab) -> None:
 
 
 async def test_line_added_later_is_synced_into_the_running_pbx(lab: Lab) -> None:
+    """The product finds the running lab through its entry point, as ``faxcore line add`` does."""
     config = lab.config
     async with Database(config.database_url) as db:
         await LineService(db).add("+33972100002", "Second-line-7")
-        result = await sync_asterisk(config, db)
+        result = await sync_asterisk(db, configured_target(config))
     assert result.ok, result.warnings
     assert "res_pjsip.so" in result.reloaded
     assert result.config_dir == str(lab.pbx.config_dir)

@@ -24,7 +24,7 @@ from faxcore.events.relay import BrokerAddress
 from faxcore.lines.service import LineService, find_line
 from faxcore.notify.addresses import NotifyService
 from faxcore.notify.notifier import FAILED, SENT, Notifier
-from faxcore.notify.wiring import notifier_for
+from faxcore.runtime.notifier import notifier_for
 from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
 from faxcore.storage.models import FaxState, Notification, ReceivedFax, utcnow

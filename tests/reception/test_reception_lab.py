@@ -23,6 +23,7 @@ from faxcore.config import FaxcoreConfig
 from faxcore.fax.loopback import write_synthetic_document
 from faxcore.lab.ata import Ata, to_fax_tiff
 from faxcore.lab.lab import Lab
+from faxcore.lab.state import running_lab_target
 from faxcore.lines.service import LineService
 from faxcore.reception.store import FaxStore, FaxView
 from faxcore.storage.db import Database
@@ -161,7 +162,7 @@ async def test_a_subscriber_faxes_another_line_which_receives_it(
     other = "+33972100077"
     async with Database(fax_line.database_url) as db:
         await LineService(db).add(other, "Other-line-42x", station_id="OTHER LINE")
-        await sync_asterisk(fax_line, db)
+        await sync_asterisk(db, running_lab_target(fax_line))
     document = tmp_path / "one-page.tif"
     write_synthetic_document(document, 1)
     try:
@@ -179,7 +180,7 @@ async def test_a_subscriber_faxes_another_line_which_receives_it(
     finally:
         async with Database(fax_line.database_url) as db:
             await LineService(db).remove(other)
-            await sync_asterisk(fax_line, db)
+            await sync_asterisk(db, running_lab_target(fax_line))
 
 
 async def test_a_page_longer_than_four_a4_lengths_in_t38_ends_the_call_and_the_next_is_received(

@@ -1,11 +1,17 @@
-"""``faxcore serve``: migrate, connect to ARI, run the Stasis app, event relay and notifier."""
+"""``faxcore serve``, the composition root: every feature plugged into one process.
+
+The process opens the database, the ARI client and the AudioSocket server,
+hands them to each feature's ``wiring.contribution`` and assembles what comes
+back (``faxcore.runtime.feature``): start-up work first, then the Stasis app
+with every handler, service number and screen, then every background loop
+under one supervisor, in the task group that owns the calls.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Mapping
 
 from faxcore.ari.client import AriClient
@@ -14,28 +20,43 @@ from faxcore.asterisk.credentials import ari_password
 from faxcore.calls.app import StasisApp
 from faxcore.calls.calllog import CallLog
 from faxcore.calls.handlers import Handler, default_registry
-from faxcore.calls.readiness import notify
 from faxcore.config import FaxcoreConfig
 from faxcore.events.wiring import event_loops
 from faxcore.media.server import AudioSocketServer
-from faxcore.notify.wiring import notifier_loops
-from faxcore.reception.filters import FilterService, screener
-from faxcore.reception.handler import FaxReceptionHandler
-from faxcore.reception.store import FaxStore
-from faxcore.runtime.supervisor import Supervisor
-from faxcore.send.dial import AriTransmitter
-from faxcore.send.wiring import send_loops
+from faxcore.notify import wiring as notify_wiring
+from faxcore.reception import wiring as reception_wiring
+from faxcore.runtime.feature import Contribution, ServeParts, merged
+from faxcore.runtime.notifier import purge_forwarded
+from faxcore.runtime.readiness import notify
+from faxcore.runtime.signals import stop_on_signals
+from faxcore.runtime.supervisor import Loop, Supervisor
+from faxcore.send import wiring as send_wiring
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
 from faxcore.storage.models import LineMode
-from faxcore.voicemail.wiring import (
-    reconcile_voicemail,
-    voicemail_handlers,
-    voicemail_loops,
-    voicemail_services,
-)
+from faxcore.voicemail import wiring as voicemail_wiring
+from faxcore.voicemail.store import VoicemailStore
 
 log = logging.getLogger(__name__)
+
+
+def contributions(parts: ServeParts) -> list[Contribution]:
+    """Every feature of the process, in start-up order (reception settles first)."""
+    reception = reception_wiring.contribution(parts)
+    config, db = parts.config, parts.db
+
+    def events(app: StasisApp, supervisor: Supervisor) -> list[Loop]:
+        return event_loops(config, db)
+
+    return [
+        reception,
+        voicemail_wiring.contribution(parts, fax_handler=reception.handlers[LineMode.FAX]),
+        send_wiring.contribution(parts),
+        notify_wiring.contribution(
+            parts, after_forward=purge_forwarded(VoicemailStore(db, config))),
+        # The bus sits below call routing (calls emit events): its loops join here.
+        Contribution("events", loops=events),
+    ]
 
 
 async def serve(config: FaxcoreConfig, stop: asyncio.Event,
@@ -43,7 +64,8 @@ async def serve(config: FaxcoreConfig, stop: asyncio.Event,
                 ready: asyncio.Event | None = None) -> None:
     """Serve calls until ``stop`` is set; in-progress calls are hung up and closed.
 
-    ``ready`` is set once Asterisk routes calls to this process.
+    ``handlers`` replace the features' own (tests); ``ready`` is set once
+    Asterisk routes calls to this process.
     """
     await upgrade(config.database_url)
     ast = config.asterisk
@@ -52,28 +74,30 @@ async def serve(config: FaxcoreConfig, stop: asyncio.Event,
         AriClient(ast.ari_url, ast.ari_user, ari_password(config), ast.app) as ari,
         AudioSocketServer(config.media.audiosocket_host, config.media.audiosocket_port) as media,
     ):
-        store = FaxStore(db, config.fax_dir)
-        await store.settle_interrupted()
-        await reconcile_voicemail(config, db, ari)
-        fax_handler = FaxReceptionHandler(store, media, config)
+        features = contributions(ServeParts(config, db, ari, media))
+        for feature in features:
+            for step in feature.startup:
+                await step()
         registry: dict[LineMode, Handler] = {
-            **default_registry(), LineMode.FAX: fax_handler,
-            **voicemail_handlers(config, db, media, fax_handler), **(handlers or {}),
+            **default_registry(),
+            **merged("line mode", ((f.name, f.handlers) for f in features)),
+            **(handlers or {}),
         }
-        app = StasisApp(ari, CallLog(db), registry, screener(FilterService(db)),
-                        services=voicemail_services(config, db), ready=ready)
+        services = merged("service number", ((f.name, f.services) for f in features))
+        screens = [f.screen for f in features if f.screen is not None]
+        if len(screens) > 1:
+            raise ValueError("more than one feature screens calls")
+        app = StasisApp(ari, CallLog(db), registry, screens[0] if screens else None,
+                        services=services, ready=ready)
         taken: list[AriApplicationTaken] = []
         async with asyncio.TaskGroup() as tg:
             runner = tg.create_task(_run_app(app, taken), name="stasis-app")
             stopper = tg.create_task(stop.wait(), name="stop-signal")
-            transmit = AriTransmitter(config, db, ari, app, media)
             # Background loops share this group with the calls: the supervisor
             # keeps every error of theirs inside them (issue 11.6).
             supervisor = Supervisor()
-            loops = (event_loops(config, db) + notifier_loops(config, db)
-                     + send_loops(config, db, transmit, supervisor)
-                     + voicemail_loops(config, db))
-            background = [supervisor.start(tg, loop) for loop in loops]
+            background = [supervisor.start(tg, loop) for feature in features
+                          for loop in feature.loops(app, supervisor)]
             await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             for task in (runner, stopper, *background):
                 task.cancel()
@@ -108,10 +132,7 @@ async def _announce_ready(ready: asyncio.Event) -> None:
 async def serve_until_signalled(config: FaxcoreConfig) -> None:
     """``serve`` with SIGTERM and SIGINT setting the stop event."""
     stop, ready = asyncio.Event(), asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
+    with stop_on_signals(stop):
         # Not a TaskGroup: serve's own errors must reach the CLI as they are,
         # not wrapped in an ExceptionGroup.
         announcer = asyncio.ensure_future(_announce_ready(ready))
@@ -122,6 +143,3 @@ async def serve_until_signalled(config: FaxcoreConfig) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await announcer
             notify("STOPPING=1")
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)

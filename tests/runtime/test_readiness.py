@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from faxcore.calls.readiness import NOTIFY_SOCKET, notify, readiness_listener, wait_ready
+from faxcore.runtime.readiness import NOTIFY_SOCKET, notify, readiness_listener, wait_ready
 
 
 async def test_ready_reaches_a_listening_supervisor() -> None:
