@@ -43,3 +43,4 @@ bench: setup
 lint: setup
 	$(VENV)/bin/ruff check faxcore tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
