@@ -216,7 +216,7 @@ class AriClient:
         return [Channel.parse(c) for c in data or []]
 
     async def get_channel(self, channel_id: str) -> Channel:
-        """One channel; ``AriNotFound`` when it is gone."""
+        """One channel; ``AriNotFound`` when it is gone (used by tests)."""
         return Channel.parse(await self._object("GET", f"/channels/{_q(channel_id)}"))
 
     async def answer(self, channel_id: str) -> None:
@@ -253,15 +253,6 @@ class AriClient:
         body = {"variables": dict(variables)} if variables else None
         return Channel.parse(await self._object("POST", "/channels", params, body))
 
-    async def create_channel(self, endpoint: str, *, app: str | None = None,
-                             app_args: str | None = None,
-                             channel_id: str | None = None) -> Channel:
-        """``POST /channels/create``: a channel not yet dialed (dial it later)."""
-        return Channel.parse(await self._object("POST", "/channels/create", {
-            "endpoint": endpoint, "app": app or self.app, "appArgs": app_args,
-            "channelId": channel_id,
-        }))
-
     async def get_variable(self, channel_id: str, variable: str) -> str:
         """A channel variable or function (``CALLERID(num)``)."""
         data = await self._object("GET", f"/channels/{_q(channel_id)}/variable",
@@ -294,7 +285,7 @@ class AriClient:
 
     async def send_dtmf(self, channel_id: str, dtmf: str, *, between_ms: int | None = None,
                         duration_ms: int | None = None) -> None:
-        """Send DTMF digits to a channel."""
+        """Send DTMF digits to a channel (used by tests)."""
         await self.request("POST", f"/channels/{_q(channel_id)}/dtmf", {
             "dtmf": dtmf, "between": between_ms, "duration": duration_ms})
 
@@ -345,7 +336,7 @@ class AriClient:
             await asyncio.sleep(_STASIS_RETRY_SECONDS)
 
     async def remove_channel(self, bridge_id: str, channel_id: str) -> None:
-        """Take a channel out of a bridge."""
+        """Take a channel out of a bridge (used by tests)."""
         await self.request("POST", f"/bridges/{_q(bridge_id)}/removeChannel",
                            {"channel": channel_id})
 
@@ -386,28 +377,15 @@ class AriClient:
                                    "GET", path)
         return payload
 
-    # asterisk, device states, mailboxes
+    # asterisk, user events, globals
     async def asterisk_info(self) -> Mapping[str, Any]:
-        """``GET /asterisk/info`` (build, system, config, status)."""
+        """``GET /asterisk/info`` (build, system, config, status); used by the lab tests."""
         return await self._object("GET", "/asterisk/info")
 
     async def user_event(self, name: str, variables: Mapping[str, str]) -> None:
         """``POST /events/user/{name}`` to this application: it comes back as an event."""
         await self.request("POST", f"/events/user/{_q(name)}", {"application": self.app},
                            {"variables": dict(variables)})
-
-    async def reload_module(self, name: str) -> None:
-        """``PUT /asterisk/modules/{name}``: reload one module (``res_pjsip.so``)."""
-        await self.request("PUT", f"/asterisk/modules/{_q(name)}")
-
-    async def set_device_state(self, device: str, state: str) -> None:
-        """Set a ``Stasis:`` device state (BUSY, NOT_INUSE, ...)."""
-        await self.request("PUT", f"/deviceStates/{_q(device)}", {"deviceState": state})
-
-    async def update_mailbox(self, name: str, old_messages: int, new_messages: int) -> None:
-        """``PUT /mailboxes/{name}``: message counts for MWI (needs res_mwi_external)."""
-        await self.request("PUT", f"/mailboxes/{_q(name)}",
-                           {"oldMessages": old_messages, "newMessages": new_messages})
 
     async def get_global(self, variable: str) -> str:
         """An Asterisk global variable ("" when unset)."""

@@ -60,7 +60,7 @@ class ReceiveBenchResult:
 
 
 def parse_receive_result(line: str) -> dict[str, float]:
-    """Read back the figures of this benchmark's ``RESULT`` line."""
+    """Read back the figures of this benchmark's ``RESULT`` line (used by tests)."""
     return parse_result_line(line, RESULT_KEYS, "receive")
 
 

@@ -67,10 +67,6 @@ class Compression(enum.Enum):
     G4 = "g4"
     G3 = "g3"
 
-    @property
-    def tiff_code(self) -> int:
-        return {"g4": 4, "g3": 3}[self.value]
-
 
 @dataclass(frozen=True)
 class PageGeometry:

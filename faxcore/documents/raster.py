@@ -184,7 +184,7 @@ def header_bands(spec: HeaderSpec, pages: int, geometry: PageGeometry,
 
 
 def header_band(spec: HeaderSpec, page: int, pages: int, geometry: PageGeometry) -> Image.Image:
-    """The 1-bit header band of one page: date, header text, TSI, page n/m."""
+    """The 1-bit header band of one page: date, header text, TSI, page n/m (used by tests)."""
     return header_bands(spec, pages, geometry, first=page, count=1)
 
 

@@ -66,9 +66,6 @@ class CodedPage:
     photometric: int = PHOTOMETRIC_MIN_IS_WHITE
     fill_order: int = 1
 
-    def coded_size(self) -> int:
-        return sum(len(s) for s in self.strips)
-
 
 def _read_value(data: bytes, bo: str, ftype: int, count: int, value_at: int) -> tuple[int, ...]:
     size, code = _TYPES[ftype]
@@ -290,7 +287,7 @@ class TiffWriter:
 
 
 def write_tiff(path: Path, pages: Sequence[CodedPage]) -> None:
-    """Write ``pages`` to ``path`` as one multi-page TIFF."""
+    """Write ``pages`` to ``path`` as one multi-page TIFF (used by tests)."""
     with path.open("wb") as f:
         writer = TiffWriter(f)
         for i, page in enumerate(pages):

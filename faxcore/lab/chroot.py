@@ -147,11 +147,6 @@ class LabChroot:
         if point in _mounted_under(self.path):
             _umount(point)
 
-    def unmount_all(self) -> None:
-        """Unmount everything mounted inside the chroot, deepest first."""
-        for point in _mounted_under(self.path):
-            _umount(point)
-
     def mounts(self) -> list[str]:
         """What is mounted inside the chroot now."""
         return _mounted_under(self.path)

@@ -61,7 +61,7 @@ def normalize_number(text: str) -> str:
 
 
 def sip_username_for(number: str) -> str:
-    """The SIP user an ATA registers with: the number's digits without ``+``."""
+    """The SIP user an ATA registers with: the number's digits without ``+`` (used by tests)."""
     return normalize_number(number)[1:]
 
 

@@ -113,9 +113,11 @@ class AudioSocketServer:
                 writer.close()
 
     async def wait_connected(self, call_id: uuid.UUID) -> None:
+        """Until Asterisk connected the call's stream (used by tests)."""
         await self._connected[call_id].wait()
 
     async def wait_done(self, call_id: uuid.UUID) -> None:
+        """Until the call's stream is closed (used by tests)."""
         await self._done[call_id].wait()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
