@@ -25,13 +25,13 @@ import click
 from faxcore.bench import BenchError, parse_result_line
 from faxcore.cli.common import emit, handles_errors, json_option, run_async, state
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import FaxState
 from faxcore.fax.loopback import write_synthetic_document
 from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
 from faxcore.reception.store import FaxStore
 from faxcore.runtime.readiness import NOTIFY_SOCKET, readiness_listener, wait_ready
 from faxcore.storage.db import Database
-from faxcore.storage.models import FaxState
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 RESULT_KEYS = ("calls", "succeeded", "faxcore_cpu_per_call_pct")

@@ -40,9 +40,10 @@ from faxcore.calls.handlers import (
     ServiceHandler,
     default_registry,
 )
+from faxcore.domain import CallDisposition, LineMode
 from faxcore.fax.transport import OWN_CHANNEL_PREFIX
 from faxcore.security import untrusted
-from faxcore.storage.models import CallDisposition, Line, LineMode
+from faxcore.storage.models import Line
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 
 from faxcore.calls.numbers import candidates, national_suffix, pick
+from faxcore.domain import CallDisposition
 from faxcore.events import EventKind, emit
 from faxcore.storage.db import Database
-from faxcore.storage.models import CallDisposition, CallLogEntry, Line, utcnow
+from faxcore.storage.models import CallLogEntry, Line, utcnow
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from typing import Protocol, runtime_checkable
 from faxcore.ari.client import AriClient
 from faxcore.ari.events import ChannelDestroyed, Event, StasisEnd
 from faxcore.ari.models import Channel
-from faxcore.storage.models import Line, LineMode
+from faxcore.domain import LineMode
+from faxcore.storage.models import Line
 
 log = logging.getLogger(__name__)
 

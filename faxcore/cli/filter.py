@@ -14,10 +14,10 @@ from faxcore.cli.common import (
     state,
 )
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import FilterKind
 from faxcore.errors import ValidationError
 from faxcore.lines.policy import normalize_number
 from faxcore.reception.filters import FilterService
-from faxcore.storage.models import FilterKind
 
 line_option = click.option("--line", "line", required=True, help="The line (E.164).")
 entry_options = [

@@ -15,7 +15,7 @@ from faxcore.cli.common import (
     state,
 )
 from faxcore.config import FaxcoreConfig
-from faxcore.storage.models import VoicemailFolder
+from faxcore.domain import VoicemailFolder
 from faxcore.voicemail.greetings import BASE_KINDS, OVERRIDE_KINDS, RECORDED_KINDS
 from faxcore.voicemail.menu import Envelope
 from faxcore.voicemail.store import MailboxOptions, MessageView, VoicemailStore

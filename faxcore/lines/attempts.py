@@ -34,11 +34,12 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import SecretKind
 from faxcore.events import EventKind, emit
 from faxcore.security import untrusted
 from faxcore.security.passwords import hash_secret, verify_secret
 from faxcore.storage.db import Database
-from faxcore.storage.models import Line, SecretAttempt, SecretKind, utcnow
+from faxcore.storage.models import Line, SecretAttempt, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import itertools
 import re
 import string
 
+from faxcore.domain import LineMode
 from faxcore.lines.errors import InvalidLineInput
-from faxcore.storage.models import LineMode
 
 NUMBER_MIN_DIGITS = 8
 NUMBER_MAX_DIGITS = 15  # E.164

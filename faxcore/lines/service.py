@@ -21,13 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import LineMode, SecretKind
 from faxcore.events import EventKind, emit
 from faxcore.lines import policy
 from faxcore.lines.attempts import guard_for
 from faxcore.lines.errors import InvalidLineInput, LineExists, LineNotFound
 from faxcore.security.passwords import DEFAULT_REALM, hash_secret, sip_ha1
 from faxcore.storage.db import Database
-from faxcore.storage.models import Line, LineMode, SecretKind
+from faxcore.storage.models import Line
 
 # Keys ``LineService.set`` accepts, the same as ``faxcore line set`` takes.
 SETTABLE = ("mode", "fax_password", "pin", "sip_password", "station_id", "header", "language",

@@ -22,10 +22,11 @@ from faxcore.ari.client import AriClient
 from faxcore.ari.errors import AriError
 from faxcore.calls.handlers import Call, Refusal, Screen
 from faxcore.calls.numbers import candidates, digits_of
+from faxcore.domain import FilterKind
 from faxcore.errors import NotFoundError
 from faxcore.reception.errors import InvalidFilter
 from faxcore.storage.db import Database
-from faxcore.storage.models import CallFilter, FilterKind, Line
+from faxcore.storage.models import CallFilter, Line
 
 log = logging.getLogger(__name__)
 _PATTERN = re.compile(r"^\+?[0-9]{1,20}\*?$")

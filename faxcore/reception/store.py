@@ -27,13 +27,14 @@ from sqlalchemy import select, update
 
 from faxcore.documents.errors import DocumentError, TiffFormatError
 from faxcore.documents.pdf import check_fax_page, tiff_to_pdf_sync
+from faxcore.domain import FaxState
 from faxcore.events import EventKind, emit
 from faxcore.fax.events import FaxCompleted
 from faxcore.fax.options import MAX_PAGE_LENGTH_MM
 from faxcore.reception.errors import FaxNotFound
 from faxcore.storage.db import Database
 from faxcore.storage.files import make_durable
-from faxcore.storage.models import FaxState, Line, ReceivedFax, utcnow
+from faxcore.storage.models import Line, ReceivedFax, utcnow
 
 log = logging.getLogger(__name__)
 

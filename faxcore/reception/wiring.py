@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from faxcore.domain import LineMode
 from faxcore.reception.filters import FilterService, screener
 from faxcore.reception.handler import FaxReceptionHandler
 from faxcore.reception.store import FaxStore
 from faxcore.runtime.feature import Contribution, ServeParts
-from faxcore.storage.models import LineMode
 
 
 def contribution(parts: ServeParts) -> Contribution:

@@ -19,10 +19,10 @@ from faxcore.ari.client import AriClient
 from faxcore.calls.app import StasisApp
 from faxcore.calls.handlers import Handler, Screen, ServiceHandler
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import LineMode
 from faxcore.media.server import AudioSocketServer
 from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
-from faxcore.storage.models import LineMode
 
 StartUp = Callable[[], Awaitable[object]]
 LoopsOf = Callable[[StasisApp, Supervisor], Sequence[Loop]]

@@ -21,6 +21,7 @@ from faxcore.calls.app import StasisApp
 from faxcore.calls.calllog import CallLog
 from faxcore.calls.handlers import Handler, default_registry
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import LineMode
 from faxcore.events.wiring import event_loops
 from faxcore.media.server import AudioSocketServer
 from faxcore.notify import wiring as notify_wiring
@@ -33,7 +34,6 @@ from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.send import wiring as send_wiring
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
-from faxcore.storage.models import LineMode
 from faxcore.voicemail import wiring as voicemail_wiring
 from faxcore.voicemail.store import VoicemailStore
 

@@ -23,13 +23,14 @@ from faxcore.documents import (
     Quality,
     convert_to_fax,
 )
+from faxcore.domain import LineMode
 from faxcore.lines.errors import InvalidLineInput
 from faxcore.lines.policy import normalize_number
 from faxcore.send.errors import SendRefused
 from faxcore.send.queue import JobView
 from faxcore.storage.db import Database
 from faxcore.storage.files import make_durable
-from faxcore.storage.models import Line, LineMode, SendJob, utcnow
+from faxcore.storage.models import Line, SendJob, utcnow
 
 MAX_RECIPIENTS = 2000  # E4: at most 2000 numbers per bulk e-mail
 

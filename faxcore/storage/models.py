@@ -6,7 +6,6 @@ Later features add their tables here (with a migration under
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +23,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from faxcore.domain import (
+    CallDisposition,
+    FaxState,
+    FilterKind,
+    LineMode,
+    SecretKind,
+    VoicemailFolder,
+)
 
 # Named constraints, so Alembic migrations (batch mode on SQLite) can find and
 # alter them by name on every database.
@@ -76,13 +84,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class LineMode(enum.StrEnum):
-    """L1/L4: a line is a fax line or an answering machine."""
-
-    FAX = "fax"
-    VOICEMAIL = "voicemail"
-
-
 class Line(Base):
     """A subscriber line (L1). Secrets are stored hashed only.
 
@@ -118,15 +119,6 @@ class Line(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime(), default=utcnow, onupdate=utcnow
     )
-
-
-class CallDisposition(enum.StrEnum):
-    """What faxcore did with a call."""
-
-    ANSWERED = "answered"
-    REJECTED_UNKNOWN_LINE = "rejected_unknown_line"
-    REJECTED_FILTER = "rejected_filter"
-    FAILED = "failed"
 
 
 class CallLogEntry(Base):
@@ -212,15 +204,6 @@ class Notification(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-
-
-class FaxState(enum.StrEnum):
-    """Where a received fax stands (R2)."""
-
-    RECEIVING = "receiving"
-    RECEIVED = "received"
-    PARTIAL = "partial"  # ended early: the pages that arrived are kept
-    FAILED = "failed"  # ended with no page
 
 
 class ReceivedFax(Base):
@@ -311,13 +294,6 @@ class SendAttempt(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
-class FilterKind(enum.StrEnum):
-    """R4: a blocked number/prefix, or an allowed one (any allow entry makes a whitelist)."""
-
-    BLOCK = "block"
-    ALLOW = "allow"
-
-
 class CallFilter(Base):
     """One blacklist or whitelist entry of a line: a number, or a prefix ending in ``*``."""
 
@@ -334,14 +310,6 @@ class CallFilter(Base):
     )
     pattern: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-
-
-class VoicemailFolder(enum.StrEnum):
-    """V5/V6: where a message is: not yet heard, heard, or in the Deleted folder."""
-
-    NEW = "new"
-    OLD = "old"
-    DELETED = "deleted"
 
 
 class VoicemailMessage(Base):
@@ -393,13 +361,6 @@ class VoicemailBox(Base):
     autoplay: Mapped[bool] = mapped_column(Boolean, default=False)
     # V4: what is said before a message (``faxcore.voicemail.menu.Envelope``).
     envelope: Mapped[str] = mapped_column(String(16), default="both")
-
-
-class SecretKind(enum.StrEnum):
-    """A line secret people type to prove who they are."""
-
-    PIN = "pin"                    # voicemail dial-in (V3)
-    FAX_PASSWORD = "fax_password"  # web portal, e-mail to fax
 
 
 class SecretAttempt(Base):

@@ -20,9 +20,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import SecretKind
 from faxcore.lines.attempts import guard_for
 from faxcore.storage.db import Database
-from faxcore.storage.models import Line, SecretKind, VoicemailBox, utcnow
+from faxcore.storage.models import Line, VoicemailBox, utcnow
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,10 @@ from faxcore.ari.events import (
 )
 from faxcore.calls.handlers import Call
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import LineMode, VoicemailFolder
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
-from faxcore.storage.models import Line, LineMode, VoicemailBox, VoicemailFolder
+from faxcore.storage.models import Line, VoicemailBox
 from faxcore.voicemail.audio import wav_duration_ms
 from faxcore.voicemail.login import MailboxLogin
 from faxcore.voicemail.menu import (

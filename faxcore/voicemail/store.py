@@ -21,20 +21,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import VoicemailFolder
 from faxcore.events.kinds import EventKind
 from faxcore.events.outbox import emit
 from faxcore.lines.errors import LineNotFound
 from faxcore.lines.service import find_line
 from faxcore.storage.db import Database
 from faxcore.storage.files import SHARED_DIR_MODE, SHARED_FILE_MODE, write_atomic
-from faxcore.storage.models import (
-    Line,
-    VoicemailBox,
-    VoicemailFolder,
-    VoicemailGreeting,
-    VoicemailMessage,
-    utcnow,
-)
+from faxcore.storage.models import Line, VoicemailBox, VoicemailGreeting, VoicemailMessage, utcnow
 from faxcore.voicemail.audio import wav_duration_ms
 from faxcore.voicemail.errors import InvalidGreeting, InvalidOption, MessageNotFound
 from faxcore.voicemail.greetings import BASE_KINDS, OVERRIDE_KINDS, RECORDED_KINDS

@@ -12,11 +12,11 @@ from faxcore.ari.client import AriClient
 from faxcore.calls.app import StasisApp
 from faxcore.calls.handlers import Handler, ServiceHandler
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import LineMode
 from faxcore.errors import FaxcoreError
 from faxcore.runtime.feature import Contribution, ServeParts
 from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
-from faxcore.storage.models import LineMode
 from faxcore.voicemail.deposit import recover_recordings, voicemail_handler
 from faxcore.voicemail.retrieval import Retrieval, sweep_copies
 from faxcore.voicemail.store import VoicemailStore

@@ -20,9 +20,10 @@ from faxcore.asterisk.render import (
     write_files,
 )
 from faxcore.config import FaxcoreConfig, load_config
+from faxcore.domain import LineMode
 from faxcore.errors import ConfigError
 from faxcore.security.passwords import sip_ha1
-from faxcore.storage.models import Line, LineMode
+from faxcore.storage.models import Line
 
 
 def make_line(number: str, password: str, mode: LineMode = LineMode.FAX) -> Line:

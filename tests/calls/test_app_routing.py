@@ -17,9 +17,10 @@ from faxcore.ari.events import StasisEnd, StasisStart, parse_event
 from faxcore.calls.app import StasisApp, called_number, calling_line
 from faxcore.calls.calllog import CallLog
 from faxcore.calls.handlers import Call
+from faxcore.domain import LineMode
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
-from faxcore.storage.models import Line, LineMode, OutboxEvent
+from faxcore.storage.models import Line, OutboxEvent
 from tests.ari.test_ari_client import AriServer
 from tests.ari.test_ari_client import client as ari_client
 

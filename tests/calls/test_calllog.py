@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from faxcore.calls.calllog import CallLog
+from faxcore.domain import CallDisposition, LineMode
 from faxcore.storage.db import Database
-from faxcore.storage.models import CallDisposition, Line, LineMode, OutboxEvent
+from faxcore.storage.models import Line, OutboxEvent
 
 
 async def add_line(db: Database, number: str, mode: LineMode = LineMode.FAX) -> Line:

@@ -22,6 +22,7 @@ import pytest
 from faxcore.asterisk.sync import sync_asterisk
 from faxcore.calls.calllog import CallLog
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import CallDisposition
 from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import lab_pbx_config, pid_alive, read_state, running_lab_target
@@ -29,7 +30,7 @@ from faxcore.lines.service import LineService
 from faxcore.runtime.readiness import NOTIFY_SOCKET, readiness_listener, wait_ready
 from faxcore.runtime.serve import serve
 from faxcore.storage.db import Database
-from faxcore.storage.models import CallDisposition, CallLogEntry
+from faxcore.storage.models import CallLogEntry
 from tests.lab_fixtures import LAB_LINE, lab_environ
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from faxcore.calls.calllog import CallLog
 from faxcore.cli import main
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import CallDisposition
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
-from faxcore.storage.models import CallDisposition
 from tests.calls.test_calllog import add_line
 
 

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from faxcore.calls.calllog import CallLog
+from faxcore.domain import CallDisposition
 from faxcore.lines.errors import InvalidLineInput
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
-from faxcore.storage.models import CallDisposition, OutboxEvent
+from faxcore.storage.models import OutboxEvent
 
 LINE = "+33123456789"
 

@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import func, select
 
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import SecretKind
 from faxcore.events import EventKind
 from faxcore.lines.attempts import LOCK_EVENTS
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
-from faxcore.storage.models import OutboxEvent, SecretAttempt, SecretKind
+from faxcore.storage.models import OutboxEvent, SecretAttempt
 from faxcore.voicemail.login import MailboxLogin
 
 NUMBER = "+33972100031"

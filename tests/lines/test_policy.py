@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from faxcore.domain import LineMode
 from faxcore.errors import ValidationError
 from faxcore.lines.errors import InvalidLineInput
 from faxcore.lines.policy import (
@@ -19,7 +20,6 @@ from faxcore.lines.policy import (
     normalize_number,
     sip_username_for,
 )
-from faxcore.storage.models import LineMode
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,13 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select
 
+from faxcore.domain import CallDisposition, LineMode
 from faxcore.errors import ConflictError, NotFoundError, ValidationError
 from faxcore.lines.errors import InvalidLineInput, LineExists, LineNotFound
 from faxcore.lines.service import LineService, LineView
 from faxcore.security.passwords import sip_ha1
 from faxcore.storage.db import Database
-from faxcore.storage.models import CallDisposition, CallLogEntry, Line, LineMode
+from faxcore.storage.models import CallLogEntry, Line
 
 NUMBER = "+33123456789"
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from faxcore.config import FaxcoreConfig, MqttConfig
+from faxcore.domain import FaxState
 from faxcore.events.kinds import SCHEMA_VERSION, EventKind, topic
 from faxcore.events.relay import BrokerAddress
 from faxcore.lines.service import LineService, find_line
@@ -27,7 +28,7 @@ from faxcore.notify.notifier import FAILED, SENT, Notifier
 from faxcore.runtime.notifier import notifier_for
 from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
-from faxcore.storage.models import FaxState, Notification, ReceivedFax, utcnow
+from faxcore.storage.models import Notification, ReceivedFax, utcnow
 from faxcore.voicemail.store import VoicemailStore
 from tests.events.conftest import BUS_USERS, Mosquitto
 from tests.notify.conftest import LINE, SmtpServer, notify_config, write_pdf, write_wav

@@ -18,13 +18,13 @@ import pytest
 from pydub import AudioSegment
 
 from faxcore.config import FaxcoreConfig, NotifyConfig, SmtpConfig
+from faxcore.domain import LineMode
 from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
 from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.notify.notifier import SENT
 from faxcore.storage.db import Database
-from faxcore.storage.models import LineMode
 from tests.calls.test_serve_lab import serving
 from tests.lab_fixtures import LAB_LINE
 from tests.notify.conftest import SmtpServer, notifications_of

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import FaxState, LineMode
 from faxcore.fax.loopback import write_synthetic_document
 from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
-from faxcore.storage.models import FaxState, LineMode
 from tests.calls.test_serve_lab import serving
 from tests.lab_fixtures import LAB_LINE
 from tests.reception.test_reception_lab import faxes

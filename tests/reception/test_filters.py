@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from faxcore.domain import FilterKind
 from faxcore.errors import NotFoundError
 from faxcore.reception.errors import InvalidFilter
 from faxcore.reception.filters import FilterEntry, FilterService, decide, normalize_pattern
 from faxcore.storage.db import Database
-from faxcore.storage.models import FilterKind
 from tests.reception.test_store import NUMBER, a_line
 
 BLOCK, ALLOW = FilterKind.BLOCK, FilterKind.ALLOW

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import CallDisposition, FilterKind
 from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
 from faxcore.reception.filters import FilterService
 from faxcore.storage.db import Database
-from faxcore.storage.models import CallDisposition, FilterKind, OutboxEvent
+from faxcore.storage.models import OutboxEvent
 from tests.calls.test_serve_lab import entries, serving
 from tests.lab_fixtures import LAB_LINE
 

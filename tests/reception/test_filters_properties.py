@@ -6,9 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from faxcore.calls.numbers import digits_of
+from faxcore.domain import FilterKind
 from faxcore.reception.errors import InvalidFilter
 from faxcore.reception.filters import FilterEntry, decide, matches, normalize_pattern
-from faxcore.storage.models import FilterKind
 
 patterns = st.from_regex(r"\+?[0-9]{1,12}\*?", fullmatch=True)
 entries = st.lists(st.builds(FilterEntry, st.sampled_from(list(FilterKind)), patterns),

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from faxcore.asterisk.sync import sync_asterisk
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import FaxState
 from faxcore.fax.loopback import write_synthetic_document
 from faxcore.lab.ata import Ata, to_fax_tiff
 from faxcore.lab.lab import Lab
@@ -27,7 +28,7 @@ from faxcore.lab.state import running_lab_target
 from faxcore.lines.service import LineService
 from faxcore.reception.store import FaxStore, FaxView
 from faxcore.storage.db import Database
-from faxcore.storage.models import FaxState, OutboxEvent
+from faxcore.storage.models import OutboxEvent
 from tests.calls.test_serve_lab import serve_process, serving, wait_for
 from tests.lab_fixtures import LAB_LINE
 

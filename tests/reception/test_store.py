@@ -11,12 +11,13 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from faxcore.domain import FaxState, LineMode
 from faxcore.fax.events import FaxCompleted
 from faxcore.fax.loopback import write_synthetic_document
 from faxcore.reception.errors import FaxNotFound
 from faxcore.reception.store import FaxStore
 from faxcore.storage.db import Database
-from faxcore.storage.models import FaxState, Line, LineMode, OutboxEvent, ReceivedFax
+from faxcore.storage.models import Line, OutboxEvent, ReceivedFax
 from tests.documents.doc_samples import write_blank_fax
 
 NUMBER = "+33123456789"

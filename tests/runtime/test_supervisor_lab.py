@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from faxcore.config import FaxcoreConfig, NotifyConfig, SmtpConfig
+from faxcore.domain import FaxState
 from faxcore.fax.loopback import write_synthetic_document
 from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
@@ -31,7 +32,7 @@ from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.reception.store import FaxStore, FaxView
 from faxcore.storage.db import Database
-from faxcore.storage.models import FaxState, Notification
+from faxcore.storage.models import Notification
 from tests.calls.test_serve_lab import serving, wait_for
 from tests.lab_fixtures import LAB_LINE
 from tests.notify.conftest import SmtpServer

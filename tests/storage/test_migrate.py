@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select
 
+from faxcore.domain import CallDisposition, LineMode
 from faxcore.storage.db import Database
 from faxcore.storage.errors import DatabaseUnavailable
 from faxcore.storage.migrate import (
@@ -17,7 +18,7 @@ from faxcore.storage.migrate import (
     schema_differences,
     upgrade,
 )
-from faxcore.storage.models import CallDisposition, CallLogEntry, Line, LineMode
+from faxcore.storage.models import CallLogEntry, Line
 
 
 async def test_fresh_database_has_no_revision_until_upgraded(database_url: str) -> None:

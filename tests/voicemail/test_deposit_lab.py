@@ -19,12 +19,12 @@ from click.testing import CliRunner
 
 from faxcore.cli import main
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import LineMode, VoicemailFolder
 from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import lab_pbx_config
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
-from faxcore.storage.models import LineMode, VoicemailFolder
 from faxcore.voicemail.store import MessageView, VoicemailStore
 from tests.calls.test_serve_lab import entries, serve_process, serving, wait_for
 from tests.lab_fixtures import LAB_LINE

@@ -17,18 +17,13 @@ import pytest
 from sqlalchemy import func, select
 
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import LineMode, VoicemailFolder
 from faxcore.lab.ata import Ata, CallOutcome
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import lab_pbx_config
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
-from faxcore.storage.models import (
-    Line,
-    LineMode,
-    OutboxEvent,
-    SecretAttempt,
-    VoicemailFolder,
-)
+from faxcore.storage.models import Line, OutboxEvent, SecretAttempt
 from faxcore.voicemail.store import VoicemailStore
 from tests.calls.test_serve_lab import serving, wait_for
 from tests.lab_fixtures import LAB_LINE

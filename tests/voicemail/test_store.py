@@ -15,9 +15,10 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import VoicemailFolder
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
-from faxcore.storage.models import Line, OutboxEvent, VoicemailFolder, VoicemailMessage, utcnow
+from faxcore.storage.models import Line, OutboxEvent, VoicemailMessage, utcnow
 from faxcore.voicemail.quota import Usage
 from faxcore.voicemail.store import VoicemailStore, publish_sound
 
