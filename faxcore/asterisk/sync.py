@@ -59,7 +59,8 @@ class SyncResult:
         return not self.warnings and not self.failed
 
 
-async def _load_lines(db: Database) -> list[Line]:
+async def load_lines(db: Database) -> list[Line]:
+    """Every line, by number: what the Asterisk configuration is rendered from."""
     async with db.session(read_only=True) as session:
         return list((await session.scalars(select(Line).order_by(Line.number))).all())
 
@@ -119,7 +120,7 @@ async def reload_modules(config: FaxcoreConfig, modules: list[str]) -> tuple[lis
 
 async def sync_asterisk(db: Database, target: SyncTarget | None) -> SyncResult:
     """Render every line for ``target``, write what changed, reload the matching modules."""
-    lines = await _load_lines(db)
+    lines = await load_lines(db)
     result = SyncResult(lines=len(lines))
     if target is None:
         result.warnings.append(

@@ -5,23 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from faxcore.asterisk.render import render_pbx_config, write_files
-from faxcore.asterisk.sync import SyncResult, configured_target, sync_asterisk
+from faxcore.asterisk.sync import SyncResult, configured_target, load_lines, sync_asterisk
 from faxcore.cli.common import emit, handles_errors, json_option, run_async, state
 from faxcore.config import FaxcoreConfig
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
-from faxcore.storage.models import Line
 
 
 async def _render(config: FaxcoreConfig, out: Path) -> dict[str, object]:
     await upgrade(config.database_url)
     db = Database(config.database_url)
     try:
-        async with db.session(read_only=True) as session:
-            lines = list((await session.scalars(select(Line).order_by(Line.number))).all())
+        lines = await load_lines(db)
     finally:
         await db.close()
     files = render_pbx_config(config, lines)

@@ -3,15 +3,13 @@
 Secrets need not appear on the command line (and so in ``ps``): a secret
 given as ``-`` is read from standard input, one line per ``-`` in the order
 sip password, fax password, PIN (for ``set``: the order of the arguments);
-``env:NAME`` reads the environment variable NAME. After every change the
-Asterisk configuration is re-rendered and reloaded (``sync_asterisk``); if it
-cannot be written, the change still stands and the command says so in a
-warning (exit 0), so running it again never meets a half-done change.
+``env:NAME`` reads the environment variable NAME. Changes go through
+``LineProvisioning``, which makes them live in Asterisk; a sync that cannot
+write is a warning on the saved change (exit 0).
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -19,8 +17,7 @@ from typing import Any
 
 import click
 
-from faxcore.asterisk.errors import AsteriskConfigError
-from faxcore.asterisk.sync import SyncResult, configured_target, sync_asterisk
+from faxcore.asterisk.sync import SyncResult, configured_target
 from faxcore.cli.common import (
     emit,
     handles_errors,
@@ -31,10 +28,8 @@ from faxcore.cli.common import (
 )
 from faxcore.config import FaxcoreConfig
 from faxcore.lines.errors import InvalidLineInput
+from faxcore.lines.provisioning import LineChange, LineProvisioning
 from faxcore.lines.service import SETTABLE, LineService, LineView
-from faxcore.storage.db import Database
-
-log = logging.getLogger(__name__)
 
 _SECRETS = ("sip_password", "fax_password", "pin")
 
@@ -93,30 +88,15 @@ def _asterisk_json(result: SyncResult) -> dict[str, Any]:
     }
 
 
-async def _sync_after_change(config: FaxcoreConfig, db: Database) -> SyncResult:
-    """Sync Asterisk after a committed change: a failure is a warning on the change.
-
-    The change stays (rolling back would need the old secrets, and Asterisk
-    keeps its previous configuration meanwhile); exiting with an error after
-    committing would tell the operator the change did not happen.
-    """
-    try:
-        return await sync_asterisk(db, configured_target(config))
-    except AsteriskConfigError as exc:
-        log.warning("line change saved, Asterisk configuration not written: %s", exc)
-        return SyncResult(failed=str(exc))
-
-
-async def _with_service(
-    config: FaxcoreConfig,
-    work: Callable[[LineService], Awaitable[Any]],
-    sync: bool,
-) -> tuple[Any, SyncResult | None]:
-    """Migrate, run ``work``, then (after a change) sync Asterisk."""
+async def _provisioning(config: FaxcoreConfig,
+                        change: Callable[[LineProvisioning], Awaitable[LineChange]]) -> LineChange:
     async with migrated_database(config) as db:
-        result = await work(LineService(db, config=config))
-        synced = await _sync_after_change(config, db) if sync else None
-        return result, synced
+        return await change(LineProvisioning(db, config, configured_target(config)))
+
+
+async def _reading(config: FaxcoreConfig, read: Callable[[LineService], Awaitable[Any]]) -> Any:
+    async with migrated_database(config) as db:
+        return await read(LineService(db, config=config))
 
 
 def _view_text(view: LineView) -> str:
@@ -139,13 +119,11 @@ def _view_text(view: LineView) -> str:
     ])
 
 
-def _emit_change(verb: str, view: LineView, synced: SyncResult | None, as_json: bool) -> None:
-    data: dict[str, Any] = {"line": view}
-    text = f"line {view.number} {verb} ({view.mode.value})"
-    if synced is not None:
-        data["asterisk"] = _asterisk_json(synced)
-        text += "\n" + _asterisk_summary(synced)
-    emit(data, text, as_json)
+def _emit_change(verb: str, change: LineChange, as_json: bool) -> None:
+    view = change.line
+    emit({"line": view, "asterisk": _asterisk_json(change.asterisk)},
+         f"line {view.number} {verb} ({view.mode.value})\n{_asterisk_summary(change.asterisk)}",
+         as_json)
 
 
 @click.group("line")
@@ -175,13 +153,11 @@ def add_command(ctx: click.Context, number: str, sip_password: str, fax_password
     sip = read("sip_password", sip_password) or ""
     fax = read("fax_password", fax_password)
     code = read("pin", pin)
-    view, synced = run_async(_with_service(
+    change = run_async(_provisioning(
         state(ctx).config,
-        lambda s: s.add(number, sip, fax_password=fax, pin=code, mode=mode,
-                        station_id=station_id, header=header, language=language),
-        sync=True,
-    ))
-    _emit_change("added", view, synced, as_json)
+        lambda p: p.add(number, sip, fax_password=fax, pin=code, mode=mode,
+                        station_id=station_id, header=header, language=language)))
+    _emit_change("added", change, as_json)
 
 
 @line_group.command("list")
@@ -190,7 +166,7 @@ def add_command(ctx: click.Context, number: str, sip_password: str, fax_password
 @handles_errors
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """List every line."""
-    views, _ = run_async(_with_service(state(ctx).config, lambda s: s.list(), sync=False))
+    views = run_async(_reading(state(ctx).config, lambda s: s.list()))
     rows = [f"{v.number:<17} {v.mode.value:<10} {v.station_id}" for v in views]
     text = "\n".join(rows) if rows else "no lines"
     emit({"lines": views}, text, as_json)
@@ -203,7 +179,7 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 @handles_errors
 def show_command(ctx: click.Context, number: str, as_json: bool) -> None:
     """Show one line's settings (never its secrets)."""
-    view, _ = run_async(_with_service(state(ctx).config, lambda s: s.get(number), sync=False))
+    view = run_async(_reading(state(ctx).config, lambda s: s.get(number)))
     emit({"line": view}, _view_text(view), as_json)
 
 
@@ -243,10 +219,8 @@ def set_command(ctx: click.Context, number: str, assignments: tuple[str, ...],
     audio_format=wav|mp3|ogg, keep_voicemail=yes|no). 'pin=' or 'fax_password=' removes
     that secret."""
     changes = _parse_assignments(assignments, SecretReader())
-    view, synced = run_async(_with_service(
-        state(ctx).config, lambda s: s.set(number, **changes), sync=True
-    ))
-    _emit_change("changed", view, synced, as_json)
+    change = run_async(_provisioning(state(ctx).config, lambda p: p.set(number, **changes)))
+    _emit_change("changed", change, as_json)
 
 
 @line_group.command("remove")
@@ -256,10 +230,8 @@ def set_command(ctx: click.Context, number: str, assignments: tuple[str, ...],
 @handles_errors
 def remove_command(ctx: click.Context, number: str, as_json: bool) -> None:
     """Remove a line (its call log stays)."""
-    view, synced = run_async(_with_service(
-        state(ctx).config, lambda s: s.remove(number), sync=True
-    ))
-    _emit_change("removed", view, synced, as_json)
+    change = run_async(_provisioning(state(ctx).config, lambda p: p.remove(number)))
+    _emit_change("removed", change, as_json)
 
 
 commands: list[click.Command] = [line_group]

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
-from sqlalchemy import select
 
 from faxcore.asterisk.render import (
     NOLOAD_MODULES,
@@ -25,6 +24,7 @@ from faxcore.asterisk.render import (
     render_pbx_config,
     write_files,
 )
+from faxcore.asterisk.sync import load_lines
 from faxcore.config import FaxcoreConfig
 from faxcore.lab.chroot import LabChroot
 from faxcore.lab.errors import InstanceError, LabError, LabNotRunning
@@ -103,8 +103,7 @@ class Lab:
         await upgrade(self.config.database_url)
         db = Database(self.config.database_url)
         try:
-            async with db.session(read_only=True) as session:
-                return list((await session.scalars(select(Line).order_by(Line.number))).all())
+            return await load_lines(db)
         finally:
             await db.close()
 
