@@ -1,12 +1,13 @@
-"""faxcore's domain enums: what a line, a call, a fax, a message and a secret can be.
+"""faxcore's domain types: what a line, a call, a fax, a message and a secret can be.
 
-They belong to no storage: the ORM maps them to columns, services and the
-sans-I/O cores use them without importing SQLAlchemy.
+They belong to no storage: the ORM maps the enums to columns, services and
+the sans-I/O cores use them without importing SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 
 class LineMode(enum.StrEnum):
@@ -54,3 +55,20 @@ class SecretKind(enum.StrEnum):
 
     PIN = "pin"                    # voicemail dial-in (V3)
     FAX_PASSWORD = "fax_password"  # web portal, e-mail to fax
+
+
+@dataclass(frozen=True)
+class LineInfo:
+    """A line as call handling sees it: identity and settings, never its secrets.
+
+    Handlers get this snapshot, not a database row: nothing they do can load
+    or change the row behind the app's back.
+    """
+
+    id: int
+    number: str
+    mode: LineMode
+    station_id: str
+    header: str
+    language: str
+

@@ -40,10 +40,9 @@ from faxcore.calls.handlers import (
     ServiceHandler,
     default_registry,
 )
-from faxcore.domain import CallDisposition, LineMode
+from faxcore.domain import CallDisposition, LineInfo, LineMode
 from faxcore.fax.transport import OWN_CHANNEL_PREFIX
 from faxcore.security import untrusted
-from faxcore.storage.models import Line
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +289,7 @@ class StasisApp:
                  call.called)
         await self.ari.hangup(call.id, reason="unallocated")
 
-    async def _refuse(self, call: Call, caller: str, line: Line, refusal: Refusal) -> None:
+    async def _refuse(self, call: Call, caller: str, line: LineInfo, refusal: Refusal) -> None:
         """R4: refuse a line's call before answering (logged first, then hung up)."""
         await self.calllog.open_call(
             channel_id=call.id, caller=caller, called=line.number,

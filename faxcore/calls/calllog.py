@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 
 from faxcore.calls.numbers import candidates, national_suffix, pick
-from faxcore.domain import CallDisposition
+from faxcore.domain import CallDisposition, LineInfo
 from faxcore.events import EventKind, emit
 from faxcore.storage.db import Database
 from faxcore.storage.models import CallLogEntry, Line, utcnow
@@ -37,8 +37,15 @@ class CallLog:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def find_line(self, dialed: str) -> Line | None:
+    async def find_line(self, dialed: str) -> LineInfo | None:
         """The line ``dialed`` designates (see ``faxcore.calls.numbers``)."""
+        row = await self._find_row(dialed)
+        if row is None:
+            return None
+        return LineInfo(id=row.id, number=row.number, mode=row.mode, station_id=row.station_id,
+                        header=row.header, language=row.language)
+
+    async def _find_row(self, dialed: str) -> Line | None:
         forms = candidates(dialed)
         conditions = [Line.number.in_(forms), Line.sip_username.in_([f[1:] for f in forms])]
         suffix = national_suffix(dialed)

@@ -18,8 +18,7 @@ from typing import Protocol, runtime_checkable
 from faxcore.ari.client import AriClient
 from faxcore.ari.events import ChannelDestroyed, Event, StasisEnd
 from faxcore.ari.models import Channel
-from faxcore.domain import LineMode
-from faxcore.storage.models import Line
+from faxcore.domain import LineInfo, LineMode
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +96,7 @@ def _unless_over(event: Event) -> Event | None:
     return None if isinstance(event, ChannelDestroyed | StasisEnd) else event
 
 
-Handler = Callable[[Call, Line], Awaitable[None]]
+Handler = Callable[[Call, LineInfo], Awaitable[None]]
 # A handler for a service number that is not a line (the voicemail access number).
 ServiceHandler = Callable[[Call], Awaitable[None]]
 
@@ -111,7 +110,7 @@ class Refusal:
 
 
 # Decides, before answering, whether a line takes the call (R4 filters).
-Screen = Callable[[AriClient, Call, Line], Awaitable[Refusal | None]]
+Screen = Callable[[AriClient, Call, LineInfo], Awaitable[Refusal | None]]
 
 
 @runtime_checkable
@@ -122,13 +121,13 @@ class PreparesAnswer(Protocol):
     channel before the answer for a T.38 caller's re-INVITE to be accepted.
     """
 
-    async def before_answer(self, call: Call, line: Line) -> None: ...
+    async def before_answer(self, call: Call, line: LineInfo) -> None: ...
 
 
 def hold_handler(hold_seconds: float, media: str = "sound:silence/1") -> Handler:
     """Until fax and voicemail land: play ``media``, keep the line up a bounded time."""
 
-    async def hold(call: Call, line: Line) -> None:
+    async def hold(call: Call, line: LineInfo) -> None:
         await call.ari.play(call.id, media)
         if not await call.wait_gone(hold_seconds):
             log.info("call %s on %s held %.0f s; hanging up", call.id, line.number, hold_seconds)

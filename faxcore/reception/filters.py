@@ -22,7 +22,7 @@ from faxcore.ari.client import AriClient
 from faxcore.ari.errors import AriError
 from faxcore.calls.handlers import Call, Refusal, Screen
 from faxcore.calls.numbers import candidates, digits_of
-from faxcore.domain import FilterKind
+from faxcore.domain import FilterKind, LineInfo
 from faxcore.errors import NotFoundError
 from faxcore.reception.errors import InvalidFilter
 from faxcore.storage.db import Database
@@ -155,7 +155,7 @@ async def withheld(ari: AriClient, call: Call) -> bool:
 def screener(service: FilterService) -> Screen:
     """The Stasis app's ``screen`` hook: refuse per the line's R4 settings."""
 
-    async def screen(ari: AriClient, call: Call, line: Line) -> Refusal | None:
+    async def screen(ari: AriClient, call: Call, line: LineInfo) -> Refusal | None:
         refuse_anonymous, entries = await service.settings(line.id)
         if not refuse_anonymous and not entries:
             return None

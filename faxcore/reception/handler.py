@@ -8,6 +8,7 @@ from pathlib import Path
 
 from faxcore.calls.handlers import Call
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import LineInfo
 from faxcore.fax.events import (
     FaxEvent,
     Negotiated,
@@ -20,7 +21,6 @@ from faxcore.fax.session import FaxSession
 from faxcore.fax.transport import enable_t38_gateway, gateway_transport, run_fax_over_call
 from faxcore.media.server import AudioSocketServer
 from faxcore.reception.store import FaxStore
-from faxcore.storage.models import Line
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,11 @@ class FaxReceptionHandler:
         self.media = media
         self.config = config
 
-    async def before_answer(self, call: Call, line: Line) -> None:
+    async def before_answer(self, call: Call, line: LineInfo) -> None:
         """T.38 callers are turned into audio by Asterisk's gateway."""
         await enable_t38_gateway(call.ari, call.id)
 
-    async def __call__(self, call: Call, line: Line) -> None:
+    async def __call__(self, call: Call, line: LineInfo) -> None:
         local_id = line.station_id or line.number
         fax = await self.store.start(line, caller=call.channel.caller.number,
                                      channel_id=call.id, local_station_id=local_id)

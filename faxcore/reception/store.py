@@ -27,14 +27,14 @@ from sqlalchemy import select, update
 
 from faxcore.documents.errors import DocumentError, TiffFormatError
 from faxcore.documents.pdf import check_fax_page, tiff_to_pdf_sync
-from faxcore.domain import FaxState
+from faxcore.domain import FaxState, LineInfo
 from faxcore.events import EventKind, emit
 from faxcore.fax.events import FaxCompleted
 from faxcore.fax.options import MAX_PAGE_LENGTH_MM
 from faxcore.reception.errors import FaxNotFound
 from faxcore.storage.db import Database
 from faxcore.storage.files import make_durable
-from faxcore.storage.models import Line, ReceivedFax, utcnow
+from faxcore.storage.models import ReceivedFax, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class FaxStore:
         self.db = db
         self.fax_dir = fax_dir
 
-    async def start(self, line: Line, *, caller: str, channel_id: str,
+    async def start(self, line: LineInfo, *, caller: str, channel_id: str,
                     local_station_id: str) -> ReceivedFax:
         """Record a reception that begins now; its files go in the line's folder."""
         folder = self.fax_dir / line.number.lstrip("+")

@@ -24,10 +24,10 @@ from faxcore.ari.events import (
 )
 from faxcore.calls.handlers import Call, Handler, PreparesAnswer
 from faxcore.config import FaxcoreConfig
+from faxcore.domain import LineInfo
 from faxcore.errors import FaxcoreError
 from faxcore.fax.detect import watch_for_fax
 from faxcore.media.server import AudioSocketServer
-from faxcore.storage.models import Line
 from faxcore.voicemail.audio import trim_trailing_silence, wav_duration_ms
 from faxcore.voicemail.greetings import Media, greeting_plan
 from faxcore.voicemail.recording import (
@@ -56,7 +56,7 @@ class Deposit:
         self.media = media
         self.fax_handler = fax_handler
 
-    async def before_answer(self, call: Call, line: Line) -> None:
+    async def before_answer(self, call: Call, line: LineInfo) -> None:
         """Prepare the channel as the fax line does, for a fax heard later (R6).
 
         The fax handler turns Asterisk's T.38 gateway on: it stays idle while
@@ -66,7 +66,7 @@ class Deposit:
         if isinstance(self.fax_handler, PreparesAnswer):
             await self.fax_handler.before_answer(call, line)
 
-    async def __call__(self, call: Call, line: Line) -> None:
+    async def __call__(self, call: Call, line: LineInfo) -> None:
         vm = self.config.voicemail
         usage = await self.store.usage(line.id)
         if self.store.quota.is_full(usage):
@@ -100,7 +100,7 @@ class Deposit:
             await self._keep(call, line, recorded.audio,
                              urgent or URGENT_KEY in recorded.digits)
 
-    async def _greeting_uris(self, line: Line) -> list[str]:
+    async def _greeting_uris(self, line: LineInfo) -> list[str]:
         greeting, override, recorded = await self.store.settings(line.id)
         if not self.config.voicemail.sounds_dir:
             recorded = {}  # Asterisk could not read them: system greetings only
@@ -149,7 +149,7 @@ class Deposit:
                         await call.ari.stop_playback(playback_id)
                     return digits
 
-    async def _keep(self, call: Call, line: Line, audio: bytes, urgent: bool) -> None:
+    async def _keep(self, call: Call, line: LineInfo, audio: bytes, urgent: bool) -> None:
         await keep_message(self.store, self.config, line.id, call.channel.caller.number,
                            audio, urgent=urgent, origin=f"call {call.id}")
 

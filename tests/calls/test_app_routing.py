@@ -17,10 +17,10 @@ from faxcore.ari.events import StasisEnd, StasisStart, parse_event
 from faxcore.calls.app import StasisApp, called_number, calling_line
 from faxcore.calls.calllog import CallLog
 from faxcore.calls.handlers import Call
-from faxcore.domain import LineMode
+from faxcore.domain import LineInfo, LineMode
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
-from faxcore.storage.models import Line, OutboxEvent
+from faxcore.storage.models import OutboxEvent
 from tests.ari.test_ari_client import AriServer
 from tests.ari.test_ari_client import client as ari_client
 
@@ -159,7 +159,7 @@ async def test_a_call_stuck_in_asterisk_is_not_hung_up_again_and_is_reported(
     await LineService(database).add("+33972100001", "Stuck-line-1x")
     request = StuckRequest("POST", "/bridges/b1/addChannel", 0.0)
 
-    async def joins_a_deadlocked_bridge(call: Call, line: Line) -> None:
+    async def joins_a_deadlocked_bridge(call: Call, line: LineInfo) -> None:
         call.ari.stuck[call.id] = request  # as AriClient records a request that timed out
 
     calllog = CallLog(database)
@@ -184,7 +184,7 @@ async def test_a_call_cut_off_by_an_asterisk_crash_is_logged_as_gone_once_asteri
     port = server.port
     cut_off = asyncio.Event()
 
-    async def asterisk_dies_mid_call(call: Call, line: Line) -> None:
+    async def asterisk_dies_mid_call(call: Call, line: LineInfo) -> None:
         await server.stop()
         try:
             await call.ari.answer(call.id)
@@ -218,7 +218,7 @@ async def test_stopping_hangs_up_every_call_at_once_even_with_one_channel_stuck(
     await LineService(database).add("+33972100002", "Other-line-2x")
     answered: set[str] = set()
 
-    async def call_in_progress(call: Call, line: Line) -> None:
+    async def call_in_progress(call: Call, line: LineInfo) -> None:
         if call.id == "9.9":
             server.stalled.add("9.9")  # Asterisk stops answering about this channel
         answered.add(call.id)
