@@ -21,3 +21,7 @@ class JobFinished(SendError, ConflictError):
 
 class LeaseLost(SendError, ConflictError):
     """The worker's claim on a job ran out and was taken over; its result is dropped."""
+
+
+class InvalidTransition(SendError):
+    """A job or attempt was asked to move where its state table does not lead: a bug."""

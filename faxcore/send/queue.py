@@ -25,13 +25,13 @@ from faxcore.events import EventKind, emit
 from faxcore.send.errors import JobFinished, JobNotFound, LeaseLost
 from faxcore.send.failures import Failure, Local, Source
 from faxcore.send.policy import RetryPolicy
+from faxcore.send.states import OPEN_STATES, AttemptOutcome, JobState, attempt_move, job_move
 from faxcore.storage.db import Database
 from faxcore.storage.models import SendAttempt, SendJob, utcnow
 
 # Arbitrary constant naming faxcore's claim lock among PostgreSQL advisory locks.
 _CLAIM_LOCK = 0x6661785F73656E64  # "fax_send"
 _CANDIDATES = 50
-OPEN_STATES = ("queued", "sending")
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class SendQueue:
             now = now or await self.db.now(session)
             finished = await self._reap(session, now)
             rows = (await session.execute(
-                select(SendJob.line_number, func.count()).where(SendJob.state == "sending")
+                select(SendJob.line_number, func.count()).where(SendJob.state == JobState.SENDING)
                 .group_by(SendJob.line_number))).all()
             busy: dict[str, int] = {line: count for line, count in rows}
             claim = None
@@ -151,19 +151,19 @@ class SendQueue:
     async def _take(self, session: AsyncSession, worker: str, now: datetime,
                     busy: dict[str, int]) -> Claim | None:
         candidates = (await session.scalars(
-            select(SendJob).where(SendJob.state == "queued", SendJob.next_attempt_at <= now)
+            select(SendJob).where(SendJob.state == JobState.QUEUED, SendJob.next_attempt_at <= now)
             .order_by(SendJob.next_attempt_at, SendJob.id).limit(_CANDIDATES)
             .with_for_update(skip_locked=True))).all()
         job = next((j for j in candidates
                     if busy.get(j.line_number, 0) < self.max_per_line), None)
         if job is None:
             return None
-        job.state = "sending"
+        job.state = job_move(job.state, JobState.SENDING)
         job.attempts += 1
         job.lease_owner = worker
         job.lease_expires_at = now + self.lease
         attempt = SendAttempt(job_id=job.id, number=job.attempts, worker=worker,
-                              outcome="sending", started_at=now, reason="", pages=0,
+                              outcome=AttemptOutcome.SENDING, started_at=now, reason="", pages=0,
                               remote_csi="", transport="")
         session.add(attempt)
         await session.flush()
@@ -193,9 +193,9 @@ class SendQueue:
         async with self.db.session() as session:
             now = now or await self.db.now(session)
             attempt = await session.get(SendAttempt, claim.attempt_id, with_for_update=True)
-            if attempt is not None and attempt.outcome == "sending":
-                _record(attempt, AttemptResult(Failure(Source.LOCAL, Local.CANCELLED)), now)
-                attempt.outcome = "cancelled"
+            if attempt is not None and attempt.outcome == AttemptOutcome.SENDING:
+                _record(attempt, AttemptResult(Failure(Source.LOCAL, Local.CANCELLED)), now,
+                        AttemptOutcome.CANCELLED)
 
     async def _held(self, session: AsyncSession, claim: Claim) -> SendJob:
         job = await session.get(SendJob, claim.job_id, with_for_update=True)
@@ -213,7 +213,7 @@ class SendQueue:
         async with self.db.session() as session:
             now = now or await self.db.now(session)
             attempt = await session.get(SendAttempt, claim.attempt_id, with_for_update=True)
-            if attempt is not None and attempt.outcome == "sending":
+            if attempt is not None and attempt.outcome == AttemptOutcome.SENDING:
                 _record(attempt, result, now)  # kept even when the job moved on (cancel)
             job = await session.get(SendJob, claim.job_id, with_for_update=True)
             held = job is not None and _holds(job, claim)
@@ -230,18 +230,18 @@ class SendQueue:
         job.lease_owner = None
         job.lease_expires_at = None
         if failure is None:
-            job.state, job.reason, job.finished_at = "sent", "", now
+            job.state, job.reason, job.finished_at = job_move(job.state, JobState.SENT), "", now
             await emit(session, line=job.line_number, kind=EventKind.FAX_SENT,
                        data=_event_data(job, ""))
             return
         decision = self.policy.decide(failure, job.attempts, now, job.max_attempts)
         job.reason = decision.reason
         if decision.retry_at is None:
-            job.state, job.finished_at = "failed", now
+            job.state, job.finished_at = job_move(job.state, JobState.FAILED), now
             await emit(session, line=job.line_number, kind=EventKind.FAX_SEND_FAILED,
                        data=_event_data(job, decision.reason))
             return
-        job.state, job.next_attempt_at = "queued", decision.retry_at
+        job.state, job.next_attempt_at = job_move(job.state, JobState.QUEUED), decision.retry_at
         await emit(session, line=job.line_number, kind=EventKind.FAX_SEND_RETRY,
                    data={**_event_data(job, decision.reason),
                          "next_attempt_at": decision.retry_at.isoformat()})
@@ -255,16 +255,15 @@ class SendQueue:
 
     async def _reap(self, session: AsyncSession, now: datetime) -> list[JobView]:
         expired = (await session.scalars(
-            select(SendJob).where(SendJob.state == "sending", SendJob.lease_expires_at < now)
+            select(SendJob).where(SendJob.state == JobState.SENDING, SendJob.lease_expires_at < now)
             .with_for_update(skip_locked=True))).all()
         interrupted = Failure(Source.LOCAL, Local.INTERRUPTED)
         for job in expired:
             attempt = (await session.scalars(
                 select(SendAttempt).where(SendAttempt.job_id == job.id,
                                           SendAttempt.number == job.attempts))).first()
-            if attempt is not None and attempt.outcome == "sending":
-                _record(attempt, AttemptResult(interrupted), now)
-                attempt.outcome = "interrupted"
+            if attempt is not None and attempt.outcome == AttemptOutcome.SENDING:
+                _record(attempt, AttemptResult(interrupted), now, AttemptOutcome.INTERRUPTED)
             await self._settle(session, job, interrupted, now)
         return [JobView.of(job) for job in expired]
 
@@ -276,7 +275,8 @@ class SendQueue:
                 raise JobNotFound(f"no send job {job_id}")
             if job.state not in OPEN_STATES:
                 raise JobFinished(f"job {job_id} is already {job.state}")
-            job.state, job.finished_at, job.reason = "cancelled", utcnow(), "cancelled"
+            job.state = job_move(job.state, JobState.CANCELLED)
+            job.finished_at, job.reason = utcnow(), "cancelled"
             job.lease_owner = job.lease_expires_at = None
             view = JobView.of(job)
         await self._release_spool([view])
@@ -316,7 +316,7 @@ class SendQueue:
 
 
 def _holds(job: SendJob, claim: Claim) -> bool:
-    return (job.state == "sending" and job.lease_owner == claim.worker
+    return (job.state == JobState.SENDING and job.lease_owner == claim.worker
             and job.attempts == claim.attempt)
 
 
@@ -325,9 +325,13 @@ def _lost(claim: Claim) -> LeaseLost:
                      f"{claim.worker}")
 
 
-def _record(attempt: SendAttempt, result: AttemptResult, now: datetime) -> None:
+def _record(attempt: SendAttempt, result: AttemptResult, now: datetime,
+            outcome: AttemptOutcome | None = None) -> None:
+    """The attempt's end: ``outcome``, or sent/failed as ``result`` says."""
     failure = result.failure
-    attempt.outcome = "sent" if failure is None else "failed"
+    if outcome is None:
+        outcome = AttemptOutcome.SENT if failure is None else AttemptOutcome.FAILED
+    attempt.outcome = attempt_move(attempt.outcome, outcome)
     attempt.ended_at = now
     attempt.pages = result.pages
     attempt.bit_rate = result.bit_rate

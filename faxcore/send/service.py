@@ -28,6 +28,7 @@ from faxcore.lines.errors import InvalidLineInput
 from faxcore.lines.policy import normalize_number
 from faxcore.send.errors import SendRefused
 from faxcore.send.queue import JobView
+from faxcore.send.states import JobState
 from faxcore.storage.db import Database
 from faxcore.storage.files import make_durable
 from faxcore.storage.models import Line, SendJob, utcnow
@@ -138,7 +139,7 @@ class SendService:
                 jobs = [SendJob(batch=batch, line_id=line.id, line_number=line.number,
                                 to_number=number, document=str(out), pages=document.pages,
                                 quality=request.quality.value, tsi=tsi,
-                                report_to=request.report_to, state="queued", attempts=0,
+                                report_to=request.report_to, state=JobState.QUEUED, attempts=0,
                                 max_attempts=self.max_attempts, not_before=not_before,
                                 next_attempt_at=not_before, reason="", created_at=now)
                         for number in numbers]

@@ -29,7 +29,7 @@ from faxcore.lab.state import lab_pbx_config, read_state
 from faxcore.lines.service import LineService
 from faxcore.send import JobView, SendRequest
 from faxcore.send import wiring as send_wiring
-from faxcore.send.queue import OPEN_STATES
+from faxcore.send.states import OPEN_STATES
 from faxcore.storage.db import Database
 from faxcore.storage.models import utcnow
 from tests.calls.test_serve_lab import serve_process, serving, wait_for
