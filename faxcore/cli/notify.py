@@ -16,6 +16,7 @@ from faxcore.lines.policy import normalize_number
 from faxcore.notify.addresses import AddressView, NotifyService
 from faxcore.notify.notifier import NotificationView, recent_notifications
 from faxcore.notify.prefs import Preference
+from faxcore.notify.states import NotificationState
 from faxcore.runtime.notifier import run_notifier_until_signalled
 
 _KINDS_HELP = ("Comma-separated: " + ", ".join(p.value for p in Preference)
@@ -73,7 +74,8 @@ def list_command(ctx: click.Context, line: str, as_json: bool) -> None:
 
 def _queue_text(n: NotificationView) -> str:
     when = n.created_at.strftime("%Y-%m-%d %H:%M:%S")
-    extra = f" retry {n.next_attempt_at:%H:%M:%S}" if n.state == "pending" and n.attempts else ""
+    extra = (f" retry {n.next_attempt_at:%H:%M:%S}"
+             if n.state == NotificationState.PENDING and n.attempts else "")
     error = f"  {n.last_error}" if n.last_error else ""
     return (f"{when}  {n.line:<16} {n.kind:<30} {n.address:<32} {n.state:<8} "
             f"x{n.attempts}{extra}{error}")
@@ -81,7 +83,7 @@ def _queue_text(n: NotificationView) -> str:
 
 @notify_group.command("queue")
 @click.option("--line", default=None, help="Only this line's e-mails (E.164).")
-@click.option("--state", "only", type=click.Choice(["pending", "sent", "failed"]),
+@click.option("--state", "only", type=click.Choice([s.value for s in NotificationState]),
               default=None, help="Only e-mails in this state.")
 @click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True)
 @json_option

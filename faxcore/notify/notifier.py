@@ -46,6 +46,7 @@ from faxcore.notify.compose import LineMail, compose
 from faxcore.notify.errors import DeliveryFailed, ForgedEvent, NotifyError
 from faxcore.notify.prefs import MAILED_KINDS, parse_preferences, recipients
 from faxcore.notify.retry import RetryPolicy
+from faxcore.notify.states import InvalidTransition, NotificationState, finishing_from
 from faxcore.notify.verify import verified
 from faxcore.runtime.supervisor import Loop
 from faxcore.storage.db import Database
@@ -53,7 +54,6 @@ from faxcore.storage.models import Line, Notification, NotifyAddress, OutboxEven
 
 log = logging.getLogger(__name__)
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
 # How long a claimed row is left alone by other notifiers while it is being sent.
 CLAIM_LEASE = timedelta(minutes=5)
 
@@ -154,7 +154,7 @@ class Notifier:
         if line is None:
             log.info("event %s for unknown line %s: no e-mail", event.id, event.line)
             return 0
-        state, error = PENDING, ""
+        state, error = NotificationState.PENDING, ""
         if from_bus:
             try:
                 event = await verified(session, line, event)
@@ -163,7 +163,7 @@ class Notifier:
                 # Counted as failed for the line's own addresses, never a given one.
                 event = replace(event, data={k: v for k, v in event.data.items()
                                              if k != "report_to"})
-                state, error = FAILED, f"refused: {exc}"
+                state, error = NotificationState.FAILED, f"refused: {exc}"
         rows = await session.execute(
             select(NotifyAddress.address, NotifyAddress.kinds)
             .where(NotifyAddress.line_id == line.id).order_by(NotifyAddress.id))
@@ -239,7 +239,8 @@ class Notifier:
             now = await self.db.now(session)  # claims compare on the database's clock
             due = list(await session.execute(
                 select(Notification.id, Notification.attempts)
-                .where(Notification.state == PENDING, Notification.next_attempt_at <= now)
+                .where(Notification.state == NotificationState.PENDING,
+                       Notification.next_attempt_at <= now)
                 .order_by(Notification.id).limit(limit)))
         attempted = 0
         for row_id, attempts in due:
@@ -253,7 +254,7 @@ class Notifier:
             lease_end = await self.db.now(session) + CLAIM_LEASE
             result = await session.execute(
                 update(Notification)
-                .where(Notification.id == row_id, Notification.state == PENDING,
+                .where(Notification.id == row_id, Notification.state == NotificationState.PENDING,
                        Notification.attempts == attempts)
                 .values(attempts=attempts + 1, next_attempt_at=lease_end))
             return int(getattr(result, "rowcount", 0) or 0) == 1
@@ -269,7 +270,7 @@ class Notifier:
             message = await self._message(event, line, row.address)
             await self.server.send(message)
         except jinja2.TemplateError as exc:
-            await self._finish(row_id, FAILED, f"template error: {exc}")
+            await self._finish(row_id, NotificationState.FAILED, f"template error: {exc}")
             log.error("notification %d (%s to %s) cannot be rendered: %s", row_id,
                       row.kind, row.address, exc)
             return
@@ -283,7 +284,7 @@ class Notifier:
                           row_id, row.kind, row.address, row.attempts)
             await self._failed_attempt(row_id, row.attempts, row.kind, row.address, exc)
             return
-        await self._finish(row_id, SENT, "")
+        await self._finish(row_id, NotificationState.SENT, "")
         log.info("notification %d sent: %s to %s", row_id, row.kind, row.address)
         if event.kind is EventKind.VOICEMAIL_MESSAGE and not line.keep_voicemail:
             await self._maybe_forwarded(event, line)
@@ -299,7 +300,7 @@ class Notifier:
         async with self.db.session(read_only=True) as session:
             retry_at = self.retry.next_attempt(attempts, await self.db.now(session))
         if retry_at is None:
-            await self._finish(row_id, FAILED, str(exc))
+            await self._finish(row_id, NotificationState.FAILED, str(exc))
             log.error("notification %d (%s to %s) failed after %d attempts: %s",
                       row_id, kind, address, attempts, exc)
             return
@@ -309,11 +310,15 @@ class Notifier:
         log.warning("notification %d (%s to %s) attempt %d failed, next at %s: %s",
                     row_id, kind, address, attempts, retry_at.isoformat(), exc)
 
-    async def _finish(self, row_id: int, state: str, error: str) -> None:
+    async def _finish(self, row_id: int, state: NotificationState, error: str) -> None:
         async with self.db.session() as session:
-            await session.execute(
-                update(Notification).where(Notification.id == row_id).values(
-                    state=state, last_error=error, sent_at=utcnow() if state == SENT else None))
+            result = await session.execute(
+                update(Notification).where(Notification.id == row_id,
+                                           Notification.state.in_(finishing_from(state)))
+                .values(state=state, last_error=error,
+                        sent_at=utcnow() if state is NotificationState.SENT else None))
+            if int(getattr(result, "rowcount", 0) or 0) != 1:
+                raise InvalidTransition(f"notification {row_id} cannot become {state}")
 
     async def _maybe_forwarded(self, event: Event, line: LineMail) -> None:
         """Run the after-forward step once every mail of the event was sent."""
@@ -322,7 +327,8 @@ class Notifier:
         async with self.db.session(read_only=True) as session:
             left = await session.scalar(
                 select(func.count(Notification.id))
-                .where(Notification.event_id == event.id, Notification.state != SENT))
+                .where(Notification.event_id == event.id,
+                       Notification.state != NotificationState.SENT))
         if not left:
             await self.after_forward(event, line)
 

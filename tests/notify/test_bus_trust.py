@@ -24,7 +24,8 @@ from faxcore.events.kinds import SCHEMA_VERSION, EventKind, topic
 from faxcore.events.relay import BrokerAddress
 from faxcore.lines.service import LineService, find_line
 from faxcore.notify.addresses import NotifyService
-from faxcore.notify.notifier import FAILED, SENT, Notifier
+from faxcore.notify.notifier import Notifier
+from faxcore.notify.states import NotificationState
 from faxcore.runtime.notifier import notifier_for
 from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
@@ -118,11 +119,11 @@ async def test_forged_pdf_path_to_the_database_mails_nothing_of_it(
     async with consuming(Notifier(database, config.smtp, config.notify), broker, prefix):
         unknown = await publish(broker, prefix, line, EventKind.FAX_RECEIVED,
                                 {"fax_id": fax_id + 1000, "pages": 1, "pdf_path": str(secret)})
-        await wait_for(settled(database, unknown, FAILED))
+        await wait_for(settled(database, unknown, NotificationState.FAILED))
         # The line's own fax, its path rewritten: the stored PDF goes, not the named file.
         own = await publish(broker, prefix, line, EventKind.FAX_RECEIVED,
                             {"fax_id": fax_id, "pages": 1, "pdf_path": str(secret)})
-        await wait_for(settled(database, own, SENT))
+        await wait_for(settled(database, own, NotificationState.SENT))
     refused = await rows_of(database, unknown)
     assert sorted(r.address for r in refused) == ["alice@example.com", "bob@example.com"]
     assert all(f"fax {fax_id + 1000} is not line {LINE}'s" in r.last_error for r in refused)
@@ -141,7 +142,7 @@ async def test_forged_send_report_never_mails_the_given_address(
         forged = await publish(broker, prefix, line, EventKind.FAX_SEND_FAILED,
                                {"job_id": 77, "to": "+33100000000", "reason": "x",
                                 "attempts": 1, "report_to": "attacker@evil.example"})
-        await wait_for(settled(database, forged, FAILED))
+        await wait_for(settled(database, forged, NotificationState.FAILED))
     assert "attacker@evil.example" not in {r.address for r in await rows_of(database, forged)}
     assert smtp_server.mailbox.snapshot() == []
 
@@ -165,11 +166,11 @@ async def test_forged_voicemail_of_another_lines_message_purges_nothing(
         forged = await publish(broker, prefix, line, EventKind.VOICEMAIL_MESSAGE,
                                {"message_id": theirs.id, "duration_s": 1.0,
                                 "audio_path": theirs.path})
-        await wait_for(settled(database, forged, FAILED))
+        await wait_for(settled(database, forged, NotificationState.FAILED))
         own = await publish(broker, prefix, line, EventKind.VOICEMAIL_MESSAGE,
                             {"message_id": mine.id, "duration_s": 9.0,
                              "audio_path": theirs.path})
-        await wait_for(settled(database, own, SENT))
+        await wait_for(settled(database, own, NotificationState.SENT))
         await wait_for(lambda: _purged(store, line))
     assert [m.id for m in await store.list(OTHER_LINE)] == [theirs.id]
     assert Path(theirs.path).exists()

@@ -29,7 +29,7 @@ from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
 from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
-from faxcore.notify.notifier import SENT
+from faxcore.notify.states import NotificationState
 from faxcore.storage.db import Database
 from tests.calls.test_serve_lab import serving
 from tests.lab_fixtures import LAB_LINE
@@ -104,4 +104,4 @@ async def test_lab_fax_gives_an_mqtt_event_and_one_mail_per_address_with_its_pdf
 
 async def _all_sent(db_url: str, event_id: str) -> bool:
     queued = await notifications_of(db_url, event_id)
-    return bool(queued) and all(n.state == SENT for n in queued)
+    return bool(queued) and all(n.state == NotificationState.SENT for n in queued)

@@ -22,7 +22,8 @@ from faxcore.events import EventKind, emit
 from faxcore.events.relay import BrokerAddress
 from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
-from faxcore.notify.notifier import FAILED, PENDING, SENT, Notifier
+from faxcore.notify.notifier import Notifier
+from faxcore.notify.states import NotificationState
 from faxcore.runtime.notifier import notifier_for
 from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.storage.db import Database
@@ -79,7 +80,7 @@ async def test_received_fax_mails_each_address_with_the_pdf(
                               {"fax_id": 5, "pages": 3, "pdf_path": str(pdf),
                                "caller": "+33987654321"})
     async with notifier_running(Notifier(database, config.smtp, config.notify)):
-        await wait_for(lambda: _all_state(database, SENT))
+        await wait_for(lambda: _all_state(database, NotificationState.SENT))
     mails = smtp_server.mailbox.snapshot()
     assert sorted(m["To"] for m in mails) == ["alice@example.com", "bob@example.com"]
     for mail in mails:
@@ -186,7 +187,7 @@ async def test_preferences_choose_who_hears_of_a_plain_voicemail(
     await emit_one(database, EventKind.VOICEMAIL_MESSAGE,
                    {"message_id": 2, "duration_s": 0.5, "audio_path": str(wav)})
     async with notifier_running(Notifier(database, config.smtp, config.notify)):
-        await wait_for(lambda: _all_state(database, SENT))
+        await wait_for(lambda: _all_state(database, NotificationState.SENT))
     # Every recipient is queued with the event, in one transaction: once the
     # queue is all sent, no other mail can follow.
     assert [n.address for n in await states(database)] == ["carol@example.com"]
@@ -210,10 +211,10 @@ async def test_smtp_down_then_refusing_then_back_delivers_each_mail_once(
             server.mailbox.refuse = True
             server.start()
             await wait_for(lambda: _all_retried(database, 10, "451"))
-            assert {n.state for n in await states(database)} == {PENDING}
+            assert {n.state for n in await states(database)} == {NotificationState.PENDING}
             assert server.mailbox.refused >= 10 and server.mailbox.snapshot() == []
             server.mailbox.refuse = False
-            await wait_for(lambda: _all_state(database, SENT))
+            await wait_for(lambda: _all_state(database, NotificationState.SENT))
     finally:
         server.stop()
     # Both notifiers are stopped and the server with them: a mail sent twice is
@@ -240,7 +241,7 @@ async def test_last_attempt_marks_the_mail_failed(
     config = notify_config(config, server, max_attempts=2)
     await emit_one(database, EventKind.FAX_FAILED, {"reason": "no carrier"})
     async with notifier_running(Notifier(database, config.smtp, config.notify)):
-        await wait_for(lambda: _all_state(database, FAILED))
+        await wait_for(lambda: _all_state(database, NotificationState.FAILED))
     rows = await states(database)
     assert [n.attempts for n in rows] == [2, 2]
     assert all("127.0.0.1" in n.last_error for n in rows)
@@ -297,7 +298,8 @@ async def test_notifier_fed_from_mqtt_mails_once_even_with_the_outbox_too(
         for task in tasks:
             task.cancel()
     ours = [n for n in await states(database) if n.event_id == first]
-    assert len(ours) == 2 and all(n.state == SENT and n.attempts == 1 for n in ours)
+    assert len(ours) == 2
+    assert all(n.state == NotificationState.SENT and n.attempts == 1 for n in ours)
     mails = [m for m in smtp_server.mailbox.snapshot() if first in m["Message-ID"]]
     assert sorted(m["To"] for m in mails) == ["alice@example.com", "bob@example.com"]
     assert mails[0]["Subject"] == "Échec de réception d’un fax de numéro masqué"
@@ -318,13 +320,13 @@ async def test_unreadable_attachment_fails_its_row_after_max_attempts_and_mail_g
                          {"fax_id": 7, "pages": 1, "pdf_path": str(unreadable),
                           "caller": "+33987654321"})
     async with notifier_running(Notifier(database, config.smtp, config.notify)):
-        await wait_for(lambda: _all_state(database, FAILED))
+        await wait_for(lambda: _all_state(database, NotificationState.FAILED))
         await emit_one(database, EventKind.FAX_FAILED, {"reason": "no carrier"})
         await wait_for(lambda: _count(smtp_server, 2))
     failed = [r for r in await states(database) if r.event_id == bad]
     assert len(failed) == 2
     for row in failed:
-        assert (row.state, row.attempts) == (FAILED, 3)
+        assert (row.state, row.attempts) == (NotificationState.FAILED, 3)
         assert "Is a directory" in row.last_error
     assert all(m["Subject"].startswith("Échec") for m in smtp_server.mailbox.snapshot())
 

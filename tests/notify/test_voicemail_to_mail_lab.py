@@ -23,7 +23,7 @@ from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
 from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
-from faxcore.notify.notifier import SENT
+from faxcore.notify.states import NotificationState
 from faxcore.storage.db import Database
 from tests.calls.test_serve_lab import serving
 from tests.lab_fixtures import LAB_LINE
@@ -81,7 +81,7 @@ async def test_a_message_left_in_the_lab_is_mailed_as_mp3_of_its_length(
     assert mail["To"] == ADDRESS
     event_id = str(mail["Message-ID"]).split(".")[0].strip("<")
     queued = await notifications_of(config.database_url, event_id)
-    assert [(n.address, n.state) for n in queued] == [(ADDRESS, SENT)]
+    assert [(n.address, n.state) for n in queued] == [(ADDRESS, NotificationState.SENT)]
     (audio,) = list(mail.iter_attachments())
     assert audio.get_content_type() == "audio/mpeg"
     decoded = AudioSegment.from_file(io.BytesIO(audio.get_content()), format="mp3")
@@ -95,4 +95,4 @@ async def _sent_from(config: FaxcoreConfig, server: SmtpServer, caller: str) -> 
         return False
     event_id = str(mails[0]["Message-ID"]).split(".")[0].strip("<")
     queued = await notifications_of(config.database_url, event_id)
-    return bool(queued) and all(n.state == SENT for n in queued)
+    return bool(queued) and all(n.state == NotificationState.SENT for n in queued)
