@@ -13,3 +13,7 @@ class FaxNotFound(ReceptionError):
 
 class InvalidFilter(ReceptionError, ValidationError):
     """A filter entry is not a number or a prefix ending in ``*``."""
+
+
+class InvalidTransition(ReceptionError):
+    """A received fax was asked to move where its state table does not lead: a bug."""

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from faxcore.domain import FaxState, LineMode
 from faxcore.fax.events import FaxCompleted
 from faxcore.fax.loopback import write_synthetic_document
-from faxcore.reception.errors import FaxNotFound
+from faxcore.reception.errors import FaxNotFound, InvalidTransition
 from faxcore.reception.store import FaxStore
 from faxcore.storage.db import Database
 from faxcore.storage.models import Line, OutboxEvent, ReceivedFax
@@ -170,3 +170,18 @@ async def test_settling_at_start_goes_on_past_faxes_whose_pdf_cannot_be_built(
     async with database.session(read_only=True) as session:
         states = set((await session.scalars(select(ReceivedFax.state))).all())
     assert FaxState.RECEIVING not in states
+
+
+async def test_a_settled_fax_is_never_settled_twice_one_result_one_event(
+        database: Database, tmp_path: Path) -> None:
+    store = FaxStore(database, tmp_path / "faxes")
+    fax = await store.start(await a_line(database), caller="0612345678", channel_id="c1",
+                            local_station_id="MY FAX")
+    write_synthetic_document(Path(fax.tiff_path), 1)
+    view = await store.settle(fax.id, completed(True, 1), "t38")
+    pdf = Path(view.pdf_path).read_bytes()
+    with pytest.raises(InvalidTransition, match="already received"):
+        await store.settle(fax.id, completed(False, 0, 49, "call dropped"), "audio")
+    assert Path(view.pdf_path).read_bytes() == pdf  # refused before any file was touched
+    assert (await store.get(fax.id)).state is FaxState.RECEIVED
+    assert [e["kind"] for e in await events(database)] == ["fax.received"]
