@@ -16,7 +16,7 @@ change PIN, * back. Digits are entered followed by ``#`` or a pause.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -46,6 +46,23 @@ class MenuState(enum.Enum):
     CONFIRM_PIN = "confirm_pin"  # typing it again
     RECORDING = "recording"    # recording a greeting (Asterisk ends it on #)
     DONE = "done"              # goodbye said, hanging up
+
+
+_S = MenuState
+# Every move the menu makes (as h11's ``_state.py``): ``Menu._go`` refuses any other.
+# Any state but DONE may say goodbye (three wrong PINs, too many reprompts, '#').
+MENU_MOVES: Mapping[MenuState, frozenset[MenuState]] = {
+    _S.MAILBOX: frozenset({_S.MAILBOX, _S.PIN, _S.CHECKING, _S.DONE}),
+    _S.PIN: frozenset({_S.CHECKING, _S.DONE}),
+    _S.CHECKING: frozenset({_S.MAIN, _S.PIN, _S.MAILBOX, _S.DONE}),
+    _S.MAIN: frozenset({_S.MAIN, _S.MESSAGE, _S.OPTIONS, _S.DONE}),
+    _S.MESSAGE: frozenset({_S.MESSAGE, _S.MAIN, _S.OPTIONS, _S.DONE}),
+    _S.OPTIONS: frozenset({_S.NEW_PIN, _S.RECORDING, _S.MAIN, _S.OPTIONS, _S.DONE}),
+    _S.NEW_PIN: frozenset({_S.NEW_PIN, _S.CONFIRM_PIN, _S.DONE}),
+    _S.CONFIRM_PIN: frozenset({_S.MAIN, _S.NEW_PIN, _S.DONE}),
+    _S.RECORDING: frozenset({_S.OPTIONS, _S.DONE}),
+    _S.DONE: frozenset(),
+}
 
 
 class Envelope(enum.StrEnum):
@@ -197,7 +214,7 @@ class VoicemailMenu:
     def start(self, now: float) -> list[Action]:
         """The call is answered."""
         if self.mailbox is not None and self.skip_pin:
-            self.state = MenuState.CHECKING
+            self._go(MenuState.CHECKING)
             return [Login(self.mailbox, None)]
         if self.mailbox is not None:
             return self._ask(MenuState.PIN, [("sound", "vm-password")], now)
@@ -260,7 +277,7 @@ class VoicemailMenu:
         """The adapter ended a ``RecordGreeting``; ``saved``: it is the greeting now."""
         if self.state is not MenuState.RECORDING:
             raise MenuError(f"greeting recorded in state {self.state.value}")
-        self.state = MenuState.OPTIONS
+        self._go(MenuState.OPTIONS)
         said = "vm-msgsaved" if saved else "vm-sorry"
         return self._play([("sound", said), *_OPTIONS_PROMPT])
 
@@ -290,13 +307,18 @@ class VoicemailMenu:
         self._deadline = None
         return [Play(tuple(media), self._seq)]
 
+    def _go(self, to: MenuState) -> None:
+        if to not in MENU_MOVES[self.state]:
+            raise MenuError(f"menu cannot go from {self.state.value} to {to.value}")
+        self.state = to
+
     def _ask(self, state: MenuState, prompt: Sequence[Media], now: float) -> list[Action]:
-        self.state = state
+        self._go(state)
         self._typed = ""
         return self._play(prompt)
 
     def _goodbye(self, before: Sequence[Media], now: float) -> list[Action]:
-        self.state = MenuState.DONE
+        self._go(MenuState.DONE)
         return self._play([*before, ("sound", "vm-goodbye")], then=lambda _now: [Hangup()])
 
     def _type(self, key: str, now: float) -> list[Action]:
@@ -316,7 +338,7 @@ class VoicemailMenu:
             self._typed_mailbox = typed
             return self._ask(MenuState.PIN, [("sound", "vm-password")], now)
         if self.state is MenuState.PIN:
-            self.state = MenuState.CHECKING
+            self._go(MenuState.CHECKING)
             mailbox = self.mailbox if self.mailbox is not None else self._typed_mailbox
             return [Login(mailbox, typed)]
         if self.state is MenuState.NEW_PIN:
@@ -331,7 +353,7 @@ class VoicemailMenu:
             return self._ask(MenuState.NEW_PIN, [("sound", "vm-mismatch"),
                                                  ("sound", "vm-newpassword")], now)
         pin, self._new_pin = self._new_pin, ""
-        self.state = MenuState.MAIN
+        self._go(MenuState.MAIN)
         return [ChangePin(pin), *self._play([("sound", "vm-passchanged"), *_MAIN_PROMPT])]
 
     def _reprompt(self, now: float) -> list[Action]:
@@ -350,7 +372,7 @@ class VoicemailMenu:
         return self._play(prompt)
 
     def _announce_counts(self, now: float) -> list[Action]:
-        self.state = MenuState.MAIN
+        self._go(MenuState.MAIN)
         new = sum(m.new for m in self.messages)
         old = len(self.messages) - new
         media = [("sound", "vm-youhave"), *_say_count(new, "vm-INBOX"), ("sound", "vm-and"),
@@ -368,7 +390,7 @@ class VoicemailMenu:
                                    *_MAIN_PROMPT])
             return self._open(0, now)
         if key == "0":
-            self.state = MenuState.OPTIONS
+            self._go(MenuState.OPTIONS)
             return self._play(_OPTIONS_PROMPT)
         if key == "#":
             return self._goodbye([], now)
@@ -379,16 +401,16 @@ class VoicemailMenu:
             return self._ask(MenuState.NEW_PIN, [("sound", "vm-newpassword")], now)
         if key in _GREETING_KEYS:
             kind, prompt = _GREETING_KEYS[key]
-            self.state = MenuState.RECORDING
+            self._go(MenuState.RECORDING)
             return self._play([("sound", prompt)], then=lambda _now: [RecordGreeting(kind)])
         if key == "*":
-            self.state = MenuState.MAIN
+            self._go(MenuState.MAIN)
             return self._play(_MAIN_PROMPT)
         return self._play(_OPTIONS_PROMPT)
 
     def _open(self, index: int, now: float) -> list[Action]:
         """Play message ``index`` as the envelope option says, then its options."""
-        self.state = MenuState.MESSAGE
+        self._go(MenuState.MESSAGE)
         self.current = index
         message = self.messages[index]
         first: list[Media] = [("sound", "vm-first" if index == 0 else "vm-message")]
@@ -417,13 +439,13 @@ class VoicemailMenu:
         if 0 <= target < len(self.messages):
             return self._open(target, now)
         edge = "vm-nomore" if delta > 0 else "vm-first"
-        self.state = MenuState.MAIN
+        self._go(MenuState.MAIN)
         return self._play([("sound", edge), *_MAIN_PROMPT])
 
     def _message(self, key: str, now: float) -> list[Action]:
         message = self.messages[self.current]
         if key == "5":
-            self.state = MenuState.MESSAGE
+            self._go(MenuState.MESSAGE)
             return self._play([("message", str(message.id))], then=self._heard)
         if key == "4":
             return self._step(-1, now)
@@ -439,7 +461,7 @@ class VoicemailMenu:
             if self.current < len(self.messages):
                 return moved + self._play([("sound", said)],
                                           then=lambda t: self._open(self.current, t))
-            self.state = MenuState.MAIN
+            self._go(MenuState.MAIN)
             return moved + self._play([("sound", said), ("sound", "vm-nomore"),
                                        *_MAIN_PROMPT])
         if key == "8":
@@ -448,7 +470,7 @@ class VoicemailMenu:
         if key == "#":
             return self._goodbye([], now)
         if key == "0":
-            self.state = MenuState.OPTIONS
+            self._go(MenuState.OPTIONS)
             return self._play(_OPTIONS_PROMPT)
         return self._play(_MESSAGE_PROMPT)
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from faxcore.voicemail.errors import MenuError
 from faxcore.voicemail.menu import (
+    MENU_MOVES,
     Action,
     Envelope,
     Hangup,
@@ -134,3 +137,14 @@ class MenuMachine(RuleBasedStateMachine):
 MenuMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40,
                                          deadline=timedelta(seconds=2))
 test_no_key_or_event_sequence_raises_or_strands_the_menu = MenuMachine.TestCase
+
+
+def test_the_move_table_covers_every_state_and_goodbye_is_final() -> None:
+    assert set(MENU_MOVES) == set(MenuState)
+    assert MENU_MOVES[MenuState.DONE] == frozenset()
+    assert all(MenuState.DONE in moves for state, moves in MENU_MOVES.items()
+               if state is not MenuState.DONE)
+    menu = VoicemailMenu()
+    menu.start(0.0)
+    with pytest.raises(MenuError, match="from mailbox to message"):
+        menu._go(MenuState.MESSAGE)  # no way round the login
