@@ -27,7 +27,7 @@ from PIL import Image, ImageChops
 from faxcore import bench
 from faxcore.bench import BenchError
 from faxcore.cli.common import emit, handles_errors, json_option
-from faxcore.fax import Direction, FaxSession, FaxSessionOptions, Resolution, Transport
+from faxcore.fax import Direction, FaxSession, FaxSessionOptions, Resolution, SessionWire
 from faxcore.fax.loopback import transfer, write_synthetic_document
 
 SENDER_ID = "+33 1 23 45 67 89"  # same idents as fax_loop.c
@@ -129,13 +129,13 @@ def run_python(document: Path, received: Path, ecm: bool) -> Run:
     start = time.process_time()
     sender = FaxSession(
         FaxSessionOptions(
-            Direction.SEND, Transport.AUDIO, document, local_ident=SENDER_ID, ecm=ecm
+            Direction.SEND, SessionWire.AUDIO, document, local_ident=SENDER_ID, ecm=ecm
         ),
         now=0.0,
     )
     receiver = FaxSession(
         FaxSessionOptions(
-            Direction.RECEIVE, Transport.AUDIO, received, local_ident=RECEIVER_ID, ecm=ecm
+            Direction.RECEIVE, SessionWire.AUDIO, received, local_ident=RECEIVER_ID, ecm=ecm
         ),
         now=0.0,
     )

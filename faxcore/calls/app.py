@@ -41,7 +41,7 @@ from faxcore.calls.handlers import (
     default_registry,
 )
 from faxcore.domain import CallDisposition, LineInfo, LineMode
-from faxcore.fax.transport import OWN_CHANNEL_PREFIX
+from faxcore.fax.callmedia import OWN_CHANNEL_PREFIX
 from faxcore.security import untrusted
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from faxcore.fax.options import (
     Direction,
     FaxSessionOptions,
     Resolution,
-    Transport,
+    SessionWire,
 )
 from faxcore.fax.session import AUDIO_GAP, T38_TICK, FaxSession
 
@@ -36,5 +36,5 @@ __all__ = [
     "PageTransferred",
     "RemoteIdentified",
     "Resolution",
-    "Transport",
+    "SessionWire",
 ]

@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator
 
 from faxcore.ari.client import AriClient
 from faxcore.ari.errors import AriError
-from faxcore.fax.transport import OWN_CHANNEL_PREFIX
+from faxcore.fax.callmedia import OWN_CHANNEL_PREFIX
 from faxcore.media.server import AudioSocketServer
 from faxcore.spandsp import ToneDetector
 from faxcore.spandsp.channel import Tone

@@ -15,7 +15,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from faxcore.fax.errors import FaxStateError
-from faxcore.fax.options import Resolution, Transport
+from faxcore.fax.options import Resolution, SessionWire
 from faxcore.fax.session import T38_TICK, FaxSession
 
 FRAME_SAMPLES = 160  # 20 ms at 8 kHz
@@ -49,9 +49,9 @@ def transfer(
     Raises :class:`FaxStateError` if they are still talking after
     ``max_seconds`` of simulated time (a hang the T.30 timers should prevent).
     """
-    if a.options.transport is not b.options.transport:
+    if a.options.wire is not b.options.wire:
         raise FaxStateError("both sessions must use the same transport")
-    if a.options.transport is Transport.AUDIO:
+    if a.options.wire is SessionWire.AUDIO:
         return _transfer_audio(a, b, start, max_seconds, loss_pattern)
     return _transfer_t38(a, b, start, max_seconds, loss_pattern)
 

@@ -17,8 +17,13 @@ class Direction(enum.Enum):
     RECEIVE = "receive"
 
 
-class Transport(enum.Enum):
-    """G.711/slin audio frames or T.38 IFP packets."""
+class SessionWire(enum.Enum):
+    """What a ``FaxSession`` speaks: G.711/slin audio frames or T.38 IFP packets.
+
+    Not to be confused with the far end's leg (``gateway_transport``: whether
+    Asterisk's gateway met the caller in T.38), nor with ``fax.callmedia``,
+    which carries a session's audio over a call.
+    """
 
     AUDIO = "audio"
     T38 = "t38"
@@ -67,7 +72,7 @@ class FaxSessionOptions:
     """
 
     direction: Direction
-    transport: Transport
+    wire: SessionWire
     file: Path
     calling: bool | None = None
     local_ident: str = ""
@@ -83,8 +88,8 @@ class FaxSessionOptions:
     def __post_init__(self) -> None:
         if not isinstance(self.direction, Direction):
             raise FaxOptionsError(f"direction must be a Direction, got {self.direction!r}")
-        if not isinstance(self.transport, Transport):
-            raise FaxOptionsError(f"transport must be a Transport, got {self.transport!r}")
+        if not isinstance(self.wire, SessionWire):
+            raise FaxOptionsError(f"wire must be a SessionWire, got {self.wire!r}")
         if len(self.local_ident) > MAX_IDENT_LEN or not self.local_ident.isascii():
             raise FaxOptionsError(
                 f"local ident must be at most {MAX_IDENT_LEN} ASCII characters: "

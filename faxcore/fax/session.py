@@ -43,7 +43,7 @@ from faxcore.fax.events import (
     PageTransferred,
     RemoteIdentified,
 )
-from faxcore.fax.options import Direction, FaxSessionOptions, Transport
+from faxcore.fax.options import Direction, FaxSessionOptions, SessionWire
 from faxcore.spandsp import (
     SAMPLE_RATE,
     T30,
@@ -103,7 +103,7 @@ class FaxSession:
         self._channel: FaxChannel | None = None
         self._terminal: T38Terminal | None = None
         t30: T30
-        if options.transport is Transport.AUDIO:
+        if options.wire is SessionWire.AUDIO:
             self._channel = FaxChannel(options.calling_party)
             self._channel.set_transmit_on_idle(True)
             self._channel.set_tep_mode(options.tep)

@@ -9,6 +9,7 @@ from pathlib import Path
 from faxcore.calls.handlers import Call
 from faxcore.config import FaxcoreConfig
 from faxcore.domain import LineInfo
+from faxcore.fax.callmedia import enable_t38_gateway, gateway_transport, run_fax_over_call
 from faxcore.fax.events import (
     FaxEvent,
     Negotiated,
@@ -16,9 +17,8 @@ from faxcore.fax.events import (
     PageTransferred,
     RemoteIdentified,
 )
-from faxcore.fax.options import Direction, FaxSessionOptions, Transport
+from faxcore.fax.options import Direction, FaxSessionOptions, SessionWire
 from faxcore.fax.session import FaxSession
-from faxcore.fax.transport import enable_t38_gateway, gateway_transport, run_fax_over_call
 from faxcore.media.server import AudioSocketServer
 from faxcore.reception.store import FaxStore
 
@@ -44,7 +44,7 @@ class FaxReceptionHandler:
         fax = await self.store.start(line, caller=call.channel.caller.number,
                                      channel_id=call.id, local_station_id=local_id)
         options = FaxSessionOptions(
-            Direction.RECEIVE, Transport.AUDIO, Path(fax.tiff_path), local_ident=local_id,
+            Direction.RECEIVE, SessionWire.AUDIO, Path(fax.tiff_path), local_ident=local_id,
             ecm=self.config.fax.ecm, max_duration=float(self.config.fax.max_call_seconds))
         transport = "audio"
 

@@ -4,7 +4,7 @@ The number is called on the line's ATA when it is a faxcore line, else
 through ``send.trunk_endpoint``. The originated channel's id starts with the
 Stasis app's own-channel prefix, so the app does not route it as a call; its
 events reach this module through ``StasisApp.watch``. Once answered, the
-document goes out through ``faxcore.fax.transport.run_fax_over_call`` (the
+document goes out through ``faxcore.fax.callmedia.run_fax_over_call`` (the
 media path of reception); Asterisk's T.38 gateway serves T.38 receivers.
 """
 
@@ -24,15 +24,15 @@ from faxcore.ari.events import ChannelStateChange, Event, StasisStart
 from faxcore.calls.app import StasisApp
 from faxcore.calls.handlers import Call
 from faxcore.config import FaxcoreConfig
-from faxcore.fax.events import FaxEvent, Negotiated
-from faxcore.fax.options import Transport
-from faxcore.fax.session import FaxSession
-from faxcore.fax.transport import (
+from faxcore.fax.callmedia import (
     OWN_CHANNEL_PREFIX,
     T38_GATEWAY_VARIABLE,
     gateway_transport,
     run_fax_over_call,
 )
+from faxcore.fax.events import FaxEvent, Negotiated
+from faxcore.fax.options import SessionWire
+from faxcore.fax.session import FaxSession
 from faxcore.media.server import AudioSocketServer
 from faxcore.send.failures import Failure, Local, Source
 from faxcore.send.outcome import attempt_result, transmit_options
@@ -101,12 +101,12 @@ class AriTransmitter:
                 transport = await gateway_transport(call.ari, call.id)
 
         fax = self.config.fax
-        options = replace(transmit_options(claim, Transport.AUDIO), ecm=fax.ecm,
+        options = replace(transmit_options(claim, SessionWire.AUDIO), ecm=fax.ecm,
                           max_duration=float(fax.max_call_seconds))
         with FaxSession(options, time.monotonic()) as session:
             completed = await run_fax_over_call(self.ari, self.media, call.id, call.gone,
                                                 session, on_event)
-        return replace(attempt_result(completed, Transport.AUDIO),
+        return replace(attempt_result(completed, SessionWire.AUDIO),
                        transport="t38" if transport == "t38" else "audio")
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from faxcore.documents import HeaderSpec, Quality, convert_to_fax, tiff_to_pdf
 from faxcore.fax.loopback import transfer
-from faxcore.fax.options import Direction, FaxSessionOptions, Transport
+from faxcore.fax.options import Direction, FaxSessionOptions, SessionWire
 from faxcore.fax.session import FaxSession
 
 Frames = Callable[[Path], list[Image.Image]]
@@ -23,9 +23,9 @@ async def test_converted_fax_is_sent_by_spandsp_pixel_for_pixel_and_received_as_
     doc = await convert_to_fax([samples["one.pdf"], samples["photo.jpg"]], tmp_path / "tx.tif",
                                quality=Quality.HIGH, header=header)
     received = tmp_path / "rx.tif"
-    sender = FaxSession(FaxSessionOptions(Direction.SEND, Transport.AUDIO, doc.path,
+    sender = FaxSession(FaxSessionOptions(Direction.SEND, SessionWire.AUDIO, doc.path,
                                           local_ident="+33100000000", ecm=True), now=0.0)
-    receiver = FaxSession(FaxSessionOptions(Direction.RECEIVE, Transport.AUDIO, received,
+    receiver = FaxSession(FaxSessionOptions(Direction.RECEIVE, SessionWire.AUDIO, received,
                                             local_ident="+33200000000", ecm=True), now=0.0)
     with sender, receiver:
         transfer(sender, receiver, max_seconds=600)

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw
 
 from faxcore.documents import Quality, convert_to_fax_sync
-from faxcore.fax import Direction, FaxSession, FaxSessionOptions, Transport
+from faxcore.fax import Direction, FaxSession, FaxSessionOptions, SessionWire
 from faxcore.fax.loopback import transfer
 
 _DOCX_PARTS = {
@@ -69,11 +69,11 @@ def test_converted_mixed_documents_arrive_pixel_equal(tmp_path: Path) -> None:
     )
     assert document.pages >= 4
     sender = FaxSession(
-        FaxSessionOptions(Direction.SEND, Transport.AUDIO, document.path, local_ident="+3312"),
+        FaxSessionOptions(Direction.SEND, SessionWire.AUDIO, document.path, local_ident="+3312"),
         now=0.0,
     )
     receiver = FaxSession(
-        FaxSessionOptions(Direction.RECEIVE, Transport.AUDIO, tmp_path / "recv.tif"), now=0.0
+        FaxSessionOptions(Direction.RECEIVE, SessionWire.AUDIO, tmp_path / "recv.tif"), now=0.0
     )
     with sender, receiver:
         transfer(sender, receiver)

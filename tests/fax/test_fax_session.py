@@ -27,7 +27,7 @@ from faxcore.fax import (
     PageTransferred,
     RemoteIdentified,
     Resolution,
-    Transport,
+    SessionWire,
 )
 from faxcore.fax.loopback import transfer, write_synthetic_document
 from faxcore.spandsp import T30Error
@@ -38,7 +38,7 @@ RECEIVER_ID = "+33 9 87 65 43 21"
 
 def _pair(
     tmp_path: Path,
-    transport: Transport,
+    transport: SessionWire,
     pages: int = 1,
     resolution: Resolution = Resolution.FINE,
     **options: object,
@@ -90,9 +90,9 @@ def _assert_pixel_equal(received: list[Image.Image], sent: list[Image.Image]) ->
 @pytest.mark.parametrize("pages", [1, 10])
 @pytest.mark.parametrize("resolution", list(Resolution), ids=lambda r: r.value)
 @pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "no-ecm"])
-@pytest.mark.parametrize("transport", list(Transport), ids=lambda t: t.value)
+@pytest.mark.parametrize("transport", list(SessionWire), ids=lambda t: t.value)
 def test_back_to_back_fax_delivers_pixel_equal_pages(
-    tmp_path: Path, transport: Transport, ecm: bool, resolution: Resolution, pages: int
+    tmp_path: Path, transport: SessionWire, ecm: bool, resolution: Resolution, pages: int
 ) -> None:
     sender, receiver, images = _pair(tmp_path, transport, pages, resolution, ecm=ecm)
     with sender, receiver:
@@ -114,9 +114,9 @@ def test_back_to_back_fax_delivers_pixel_equal_pages(
     assert {p.resolution for p in pages_seen} == {resolution.value}
 
 
-@pytest.mark.parametrize("transport", list(Transport), ids=lambda t: t.value)
+@pytest.mark.parametrize("transport", list(SessionWire), ids=lambda t: t.value)
 def test_events_come_in_protocol_order_and_end_with_completion(
-    tmp_path: Path, transport: Transport
+    tmp_path: Path, transport: SessionWire
 ) -> None:
     sender, receiver, _ = _pair(tmp_path, transport, pages=2)
     with sender, receiver:
@@ -132,7 +132,7 @@ def test_events_come_in_protocol_order_and_end_with_completion(
 
 
 def test_audio_with_one_frame_in_a_thousand_lost_still_completes(tmp_path: Path) -> None:
-    sender, receiver, images = _pair(tmp_path, Transport.AUDIO, pages=2)
+    sender, receiver, images = _pair(tmp_path, SessionWire.AUDIO, pages=2)
     pattern = [True] + [False] * 999
     with sender, receiver:
         end = transfer(sender, receiver, loss_pattern=pattern)
@@ -143,7 +143,7 @@ def test_audio_with_one_frame_in_a_thousand_lost_still_completes(tmp_path: Path)
 
 
 def test_t38_with_lost_packets_and_ecm_still_completes(tmp_path: Path) -> None:
-    sender, receiver, images = _pair(tmp_path, Transport.T38, pages=2)
+    sender, receiver, images = _pair(tmp_path, SessionWire.T38, pages=2)
     pattern = [False] * 149 + [True]
     with sender, receiver:
         transfer(sender, receiver, loss_pattern=pattern)
@@ -151,9 +151,9 @@ def test_t38_with_lost_packets_and_ecm_still_completes(tmp_path: Path) -> None:
     _assert_pixel_equal(_received_pages(tmp_path / "recv.tif"), images)
 
 
-@pytest.mark.parametrize("transport", list(Transport), ids=lambda t: t.value)
+@pytest.mark.parametrize("transport", list(SessionWire), ids=lambda t: t.value)
 def test_far_end_that_never_answers_ends_with_t0_timeout(
-    tmp_path: Path, transport: Transport
+    tmp_path: Path, transport: SessionWire
 ) -> None:
     source = tmp_path / "send.tif"
     write_synthetic_document(source, 1)
@@ -162,7 +162,7 @@ def test_far_end_that_never_answers_ends_with_t0_timeout(
         now = 0.0
         while not sender.done and now < 120.0:
             now += 0.02
-            if transport is Transport.AUDIO:
+            if transport is SessionWire.AUDIO:
                 sender.audio_to_send(160)
                 sender.receive_audio(silence, now)
             else:
@@ -180,7 +180,8 @@ def test_far_end_that_never_answers_ends_with_t0_timeout(
 def test_audio_session_without_any_media_times_out_through_its_timer(tmp_path: Path) -> None:
     source = tmp_path / "send.tif"
     write_synthetic_document(source, 1)
-    with FaxSession(FaxSessionOptions(Direction.SEND, Transport.AUDIO, source), now=0.0) as sender:
+    options = FaxSessionOptions(Direction.SEND, SessionWire.AUDIO, source)
+    with FaxSession(options, now=0.0) as sender:
         timers = 0
         while (due := sender.get_timer()) is not None and timers < 2000:
             assert due == pytest.approx(timers * AUDIO_GAP + AUDIO_GAP)
@@ -193,7 +194,7 @@ def test_audio_session_without_any_media_times_out_through_its_timer(tmp_path: P
 
 
 def test_max_duration_ends_a_call_that_would_run_longer(tmp_path: Path) -> None:
-    sender, receiver, _ = _pair(tmp_path, Transport.AUDIO, pages=3, max_duration=15.0)
+    sender, receiver, _ = _pair(tmp_path, SessionWire.AUDIO, pages=3, max_duration=15.0)
     with sender, receiver:
         transfer(sender, receiver)
     assert sender.result is not None and receiver.result is not None
@@ -204,7 +205,7 @@ def test_max_duration_ends_a_call_that_would_run_longer(tmp_path: Path) -> None:
 def test_hangup_ends_the_session_with_a_failure(tmp_path: Path) -> None:
     source = tmp_path / "send.tif"
     write_synthetic_document(source, 1)
-    with FaxSession(FaxSessionOptions(Direction.SEND, Transport.T38, source), now=5.0) as sender:
+    with FaxSession(FaxSessionOptions(Direction.SEND, SessionWire.T38, source), now=5.0) as sender:
         sender.handle_timer(6.0)
         sender.hangup(7.0)
         assert sender.done
@@ -218,11 +219,11 @@ def test_hangup_ends_the_session_with_a_failure(tmp_path: Path) -> None:
 def test_receiver_limited_to_standard_refuses_a_fine_document(tmp_path: Path) -> None:
     source = tmp_path / "send.tif"
     write_synthetic_document(source, 1, Resolution.FINE)
-    sender = FaxSession(FaxSessionOptions(Direction.SEND, Transport.AUDIO, source), now=0.0)
+    sender = FaxSession(FaxSessionOptions(Direction.SEND, SessionWire.AUDIO, source), now=0.0)
     receiver = FaxSession(
         FaxSessionOptions(
             Direction.RECEIVE,
-            Transport.AUDIO,
+            SessionWire.AUDIO,
             tmp_path / "recv.tif",
             resolutions=frozenset({Resolution.STANDARD}),
         ),
@@ -234,8 +235,8 @@ def test_receiver_limited_to_standard_refuses_a_fine_document(tmp_path: Path) ->
     assert sender.result.t30_code == T30Error.NORESSUPPORT
 
 
-@pytest.mark.parametrize("transport", list(Transport), ids=lambda t: t.value)
-def test_max_bit_rate_caps_the_negotiated_speed(tmp_path: Path, transport: Transport) -> None:
+@pytest.mark.parametrize("transport", list(SessionWire), ids=lambda t: t.value)
+def test_max_bit_rate_caps_the_negotiated_speed(tmp_path: Path, transport: SessionWire) -> None:
     sender, receiver, _ = _pair(tmp_path, transport, max_bit_rate=9600)
     with sender, receiver:
         transfer(sender, receiver)
@@ -244,7 +245,7 @@ def test_max_bit_rate_caps_the_negotiated_speed(tmp_path: Path, transport: Trans
 
 
 def test_header_info_adds_a_printed_line_above_each_page(tmp_path: Path) -> None:
-    sender, receiver, images = _pair(tmp_path, Transport.AUDIO, header_info="faxcore test")
+    sender, receiver, images = _pair(tmp_path, SessionWire.AUDIO, header_info="faxcore test")
     with sender, receiver:
         transfer(sender, receiver)
     (page,) = _received_pages(tmp_path / "recv.tif")
@@ -259,7 +260,7 @@ def test_header_info_adds_a_printed_line_above_each_page(tmp_path: Path) -> None
 def test_receive_audio_accepts_bytes_bytearray_and_int16_array(tmp_path: Path) -> None:
     source = tmp_path / "send.tif"
     write_synthetic_document(source, 1)
-    with FaxSession(FaxSessionOptions(Direction.SEND, Transport.AUDIO, source), 0.0) as session:
+    with FaxSession(FaxSessionOptions(Direction.SEND, SessionWire.AUDIO, source), 0.0) as session:
         session.receive_audio(bytes(320), 0.02)
         session.receive_audio(bytearray(640), 0.06)
         session.receive_audio(array.array("h", [0] * 480), 0.12)
@@ -272,7 +273,7 @@ def test_receive_audio_accepts_bytes_bytearray_and_int16_array(tmp_path: Path) -
 
 def test_t38_session_refuses_audio_and_counts_malformed_packets(tmp_path: Path) -> None:
     with FaxSession(
-        FaxSessionOptions(Direction.RECEIVE, Transport.T38, tmp_path / "r.tif"), 0.0
+        FaxSessionOptions(Direction.RECEIVE, SessionWire.T38, tmp_path / "r.tif"), 0.0
     ) as session:
         with pytest.raises(FaxStateError):
             session.audio_to_send(160)
@@ -284,11 +285,11 @@ def test_t38_session_refuses_audio_and_counts_malformed_packets(tmp_path: Path) 
 def test_missing_document_is_refused_before_any_call(tmp_path: Path) -> None:
     with pytest.raises(FaxFileError, match="cannot read"):
         FaxSession(
-            FaxSessionOptions(Direction.SEND, Transport.AUDIO, tmp_path / "missing.tif"), 0.0
+            FaxSessionOptions(Direction.SEND, SessionWire.AUDIO, tmp_path / "missing.tif"), 0.0
         )
     with pytest.raises(FaxFileError, match="cannot write"):
         FaxSession(
-            FaxSessionOptions(Direction.RECEIVE, Transport.AUDIO, tmp_path / "no" / "r.tif"), 0.0
+            FaxSessionOptions(Direction.RECEIVE, SessionWire.AUDIO, tmp_path / "no" / "r.tif"), 0.0
         )
 
 
@@ -308,14 +309,15 @@ def test_invalid_options_are_refused_with_a_clear_message(
 ) -> None:
     with pytest.raises(FaxOptionsError, match=message):
         FaxSessionOptions(  # type: ignore[misc]
-            Direction.SEND, Transport.AUDIO, tmp_path / "x.tif", **{field: value}
+            Direction.SEND, SessionWire.AUDIO, tmp_path / "x.tif", **{field: value}
         )
 
 
 def test_sending_and_receiving_roles_default_to_calling_and_answering(tmp_path: Path) -> None:
-    send = FaxSessionOptions(Direction.SEND, Transport.AUDIO, tmp_path / "s.tif")
-    receive = FaxSessionOptions(Direction.RECEIVE, Transport.AUDIO, tmp_path / "r.tif")
-    polled = FaxSessionOptions(Direction.RECEIVE, Transport.AUDIO, tmp_path / "r.tif", calling=True)
+    send = FaxSessionOptions(Direction.SEND, SessionWire.AUDIO, tmp_path / "s.tif")
+    receive = FaxSessionOptions(Direction.RECEIVE, SessionWire.AUDIO, tmp_path / "r.tif")
+    polled = FaxSessionOptions(Direction.RECEIVE, SessionWire.AUDIO, tmp_path / "r.tif",
+                               calling=True)
     assert send.calling_party and not receive.calling_party and polled.calling_party
 
 
@@ -326,12 +328,12 @@ def _rss_bytes() -> int:
 
 def _churn_sessions(folder: Path, count: int, close: bool) -> None:
     for index in range(count):
-        transport = Transport.AUDIO if index % 2 else Transport.T38
+        transport = SessionWire.AUDIO if index % 2 else SessionWire.T38
         session = FaxSession(
             FaxSessionOptions(Direction.RECEIVE, transport, folder / "r.tif", local_ident="X"),
             now=0.0,
         )
-        if transport is Transport.AUDIO:
+        if transport is SessionWire.AUDIO:
             session.receive_audio(bytes(320), 0.02)
             session.audio_to_send(160)
         else:
@@ -382,9 +384,9 @@ def test_a_page_longer_than_four_a4_lengths_is_refused_and_ends_the_call(
 ) -> None:
     source = tmp_path / "tall.tif"
     _tall_blank_page(source, 60_000)
-    sender = FaxSession(FaxSessionOptions(Direction.SEND, Transport.T38, source, ecm=ecm), 0.0)
+    sender = FaxSession(FaxSessionOptions(Direction.SEND, SessionWire.T38, source, ecm=ecm), 0.0)
     receiver = FaxSession(
-        FaxSessionOptions(Direction.RECEIVE, Transport.T38, tmp_path / "recv.tif", ecm=ecm), 0.0
+        FaxSessionOptions(Direction.RECEIVE, SessionWire.T38, tmp_path / "recv.tif", ecm=ecm), 0.0
     )
     with sender, receiver:
         transfer(sender, receiver)
@@ -408,9 +410,9 @@ def test_memory_of_a_receiving_call_stays_bounded_whatever_the_page_length(
     source = tmp_path / "tall.tif"
     rows = 200_000
     _tall_blank_page(source, rows)
-    sender = FaxSession(FaxSessionOptions(Direction.SEND, Transport.T38, source, ecm=False), 0.0)
+    sender = FaxSession(FaxSessionOptions(Direction.SEND, SessionWire.T38, source, ecm=False), 0.0)
     receiver = FaxSession(
-        FaxSessionOptions(Direction.RECEIVE, Transport.T38, tmp_path / "recv.tif", ecm=False), 0.0
+        FaxSessionOptions(Direction.RECEIVE, SessionWire.T38, tmp_path / "recv.tif", ecm=False), 0.0
     )
     before = _c_heap_bytes()
     peak = before
@@ -440,9 +442,9 @@ def test_a_station_id_with_control_characters_arrives_cleaned(tmp_path: Path) ->
     source = tmp_path / "send.tif"
     write_synthetic_document(source, 1, Resolution.STANDARD)
     hostile = "EVIL\x1b[2J\r\nBcc: x\x07"
-    sender = FaxSession(FaxSessionOptions(Direction.SEND, Transport.T38, source,
+    sender = FaxSession(FaxSessionOptions(Direction.SEND, SessionWire.T38, source,
                                           local_ident=hostile), now=0.0)
-    receiver = FaxSession(FaxSessionOptions(Direction.RECEIVE, Transport.T38,
+    receiver = FaxSession(FaxSessionOptions(Direction.RECEIVE, SessionWire.T38,
                                             tmp_path / "recv.tif"), now=0.0)
     with sender, receiver:
         transfer(sender, receiver)

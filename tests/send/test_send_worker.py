@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from faxcore.documents.tiff import read_tiff
 from faxcore.fax.loopback import transfer
-from faxcore.fax.options import Direction, FaxSessionOptions, Transport
+from faxcore.fax.options import Direction, FaxSessionOptions, SessionWire
 from faxcore.fax.session import FaxSession
 from faxcore.send import AttemptResult, Claim, RetryPolicy, SendQueue, SendRequest, SendService
 from faxcore.send.outcome import attempt_result, transmit_options
@@ -26,14 +26,14 @@ from tests.send.conftest import FAX_LINE
 def _loopback(received: Path) -> Transmit:
     async def transmit(claim: Claim) -> AttemptResult:
         def run() -> AttemptResult:
-            rx_options = FaxSessionOptions(direction=Direction.RECEIVE, transport=Transport.T38,
+            rx_options = FaxSessionOptions(direction=Direction.RECEIVE, wire=SessionWire.T38,
                                            file=received / f"{claim.job_id}.tif",
                                            local_ident="REMOTE CSI")
-            with (FaxSession(transmit_options(claim, Transport.T38), 0.0) as tx,
+            with (FaxSession(transmit_options(claim, SessionWire.T38), 0.0) as tx,
                   FaxSession(rx_options, 0.0) as rx):
                 transfer(tx, rx)
                 assert tx.result is not None
-                return attempt_result(tx.result, Transport.T38)
+                return attempt_result(tx.result, SessionWire.T38)
         return await asyncio.to_thread(run)
     return transmit
 

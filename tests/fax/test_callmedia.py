@@ -11,28 +11,28 @@ from pathlib import Path
 
 import pytest
 
-from faxcore.fax import transport
+from faxcore.fax import callmedia
+from faxcore.fax.callmedia import FaxMediaEndpoint
 from faxcore.fax.events import FaxCompleted
-from faxcore.fax.options import Direction, FaxSessionOptions, Transport
+from faxcore.fax.options import Direction, FaxSessionOptions, SessionWire
 from faxcore.fax.session import FaxSession
-from faxcore.fax.transport import FaxMediaEndpoint
 
 
 async def test_a_fax_without_audio_ends_as_a_dropped_call(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transport, "MEDIA_SILENCE_SECONDS", 0.5)
-    options = FaxSessionOptions(Direction.RECEIVE, Transport.AUDIO, tmp_path / "rx.tif",
+    monkeypatch.setattr(callmedia, "MEDIA_SILENCE_SECONDS", 0.5)
+    options = FaxSessionOptions(Direction.RECEIVE, SessionWire.AUDIO, tmp_path / "rx.tif",
                                 local_ident="+33972100001", max_duration=600.0)
     with FaxSession(options, time.monotonic()) as session:
         endpoint = FaxMediaEndpoint(session)
-        await transport._end_when_silent(endpoint, "pbx-1", time.monotonic)
+        await callmedia._end_when_silent(endpoint, "pbx-1", time.monotonic)
         assert session.done and endpoint.close_reason == "no audio"
         events = [endpoint.events.get_nowait() for _ in range(endpoint.events.qsize())]
     assert isinstance(events[-1], FaxCompleted) and not events[-1].success
 
 
 async def test_audio_keeps_the_fax_going(tmp_path: Path) -> None:
-    options = FaxSessionOptions(Direction.RECEIVE, Transport.AUDIO, tmp_path / "rx.tif",
+    options = FaxSessionOptions(Direction.RECEIVE, SessionWire.AUDIO, tmp_path / "rx.tif",
                                 local_ident="+33972100001", max_duration=600.0)
     with FaxSession(options, time.monotonic()) as session:
         endpoint = FaxMediaEndpoint(session)
@@ -43,7 +43,7 @@ async def test_audio_keeps_the_fax_going(tmp_path: Path) -> None:
 
 def test_frames_arriving_after_the_session_is_freed_are_answered_with_nothing(
         tmp_path: Path) -> None:
-    options = FaxSessionOptions(Direction.RECEIVE, Transport.AUDIO, tmp_path / "rx.tif",
+    options = FaxSessionOptions(Direction.RECEIVE, SessionWire.AUDIO, tmp_path / "rx.tif",
                                 local_ident="+33972100001", max_duration=600.0)
     with FaxSession(options, time.monotonic()) as session:
         endpoint = FaxMediaEndpoint(session)
