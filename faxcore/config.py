@@ -13,12 +13,14 @@ belong to the test suite and are not configuration.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -184,17 +186,6 @@ class VoicemailConfig:
     access_language: str = "fr"
 
 
-@dataclass
-class LabConfig:
-    """The self-test lab: a Debian sid chroot with a PBX and an ATA Asterisk."""
-
-    cache_dir: str = "/var/cache/faxcore/lab"
-    mirror: str = ""  # empty: the first Debian mirror found in /etc/apt
-    pbx_sip_port: int = 5060
-    ata_sip_port: int = 5070
-    ari_port: int = 8088
-    ata_ari_port: int = 8089
-
 
 @dataclass
 class SendConfig:
@@ -235,6 +226,17 @@ class DocumentsConfig:
     max_unpacked_mb: int = 256
 
 
+# Entry points naming the dataclass of a plugin's section of the file (the
+# lab's): the product reads such a section without knowing the plugin.
+PLUGIN_SECTIONS = "faxcore.config_sections"
+
+
+@functools.cache
+def plugin_sections() -> dict[str, Any]:
+    """Section name -> dataclass, for every installed plugin (read once a process)."""
+    return {entry.name: entry.load() for entry in entry_points(group=PLUGIN_SECTIONS)}
+
+
 @dataclass
 class FaxcoreConfig:
     """The whole configuration; see ``deploy/faxcore.example.yaml``."""
@@ -250,9 +252,12 @@ class FaxcoreConfig:
     media: MediaConfig = field(default_factory=MediaConfig)
     fax: FaxConfig = field(default_factory=FaxConfig)
     voicemail: VoicemailConfig = field(default_factory=VoicemailConfig)
-    lab: LabConfig = field(default_factory=LabConfig)
     send: SendConfig = field(default_factory=SendConfig)
     documents: DocumentsConfig = field(default_factory=DocumentsConfig)
+    # Sections of the distribution's plugins (the lab's ``lab:``), typed by each
+    # plugin's dataclass and keyed by section name; not a key of the file itself.
+    plugins: dict[str, Any] = field(default_factory=lambda: {
+        name: section() for name, section in plugin_sections().items()})
 
     @property
     def database_url(self) -> str:
@@ -308,10 +313,6 @@ BOUNDS: dict[str, Bounds] = {
     "voicemail.pin_lockout_seconds": Bounds(1),
     "fax.password_lockout_failures": Bounds(1),
     "fax.password_lockout_seconds": Bounds(1),
-    "lab.pbx_sip_port": _LISTEN_PORT,
-    "lab.ata_sip_port": _LISTEN_PORT,
-    "lab.ari_port": _LISTEN_PORT,
-    "lab.ata_ari_port": _LISTEN_PORT,
     "send.max_attempts": Bounds(1),
     "send.retry_initial": Bounds(1),
     "send.retry_max": Bounds(1),
@@ -397,7 +398,8 @@ def _build(cls: Any, data: Mapping[str, Any], where: str) -> Any:
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """Map ``FAXCORE_SECTION_KEY`` variables onto the config tree."""
-    hints = typing.get_type_hints(FaxcoreConfig)
+    hints = {**typing.get_type_hints(FaxcoreConfig), **plugin_sections()}
+    hints.pop("plugins")
     sections = {n for n, t in hints.items() if dataclasses.is_dataclass(t)}
     result: dict[str, Any] = {}
     for name, value in environ.items():
@@ -456,6 +458,12 @@ def load_config(path: str | os.PathLike[str] | None = None,
             raise ConfigError(f"{file}: top level must be a mapping")
         data = loaded
     data = _merge(data, _env_overrides(env))
+    if "plugins" in data:
+        raise ConfigError("config: unknown key 'plugins'")
+    sections = plugin_sections()
+    plugins = {name: _coerce(data.pop(name, {}), section, name)
+               for name, section in sections.items()}
     config: FaxcoreConfig = _build(FaxcoreConfig, data, "")
+    config.plugins = plugins
     check_bounds(config)
     return config

@@ -28,6 +28,7 @@ from faxcore.config import FaxcoreConfig, load_config
 from faxcore.lab.chroot import LabChroot
 from faxcore.lab.errors import LabError, LabNotRunning
 from faxcore.lab.lab import Lab
+from faxcore.lab.settings import with_lab
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
@@ -78,7 +79,7 @@ def seed_chroot(config: FaxcoreConfig) -> None:
     mine = LabChroot(config)
     if mine.built:
         return
-    shared = LabChroot(replace(config, lab=replace(config.lab, cache_dir=SHARED_CACHE_DIR)))
+    shared = LabChroot(with_lab(config, cache_dir=SHARED_CACHE_DIR))
     if not shared.built or shared.mounts():
         return  # Lab.up() builds it with debootstrap
     mine.path.parent.mkdir(parents=True, exist_ok=True)

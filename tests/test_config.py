@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from faxcore.config import BOUNDS, FaxcoreConfig, check_bounds, load_config
+from faxcore.config import BOUNDS, FaxcoreConfig, check_bounds, load_config, plugin_sections
 from faxcore.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "deploy" / "faxcore.example.yaml"
@@ -18,6 +18,8 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "deploy" / "faxcore.example.yaml
 def _keys(cls: Any, prefix: str = "") -> set[str]:
     keys: set[str] = set()
     for f in dataclasses.fields(cls):
+        if f.name == "plugins":  # the plugins' sections, not a key of the file
+            continue
         field_type = f.type if not isinstance(f.type, str) else None
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else None
         if dataclasses.is_dataclass(default) or dataclasses.is_dataclass(field_type):
@@ -117,7 +119,9 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
 
 def test_example_file_documents_every_key() -> None:
     data = yaml.safe_load(EXAMPLE.read_text())
-    assert _yaml_keys(data) == _keys(FaxcoreConfig)
+    plugins = {key for name, section in plugin_sections().items()
+               for key in _keys(section, f"{name}.")}
+    assert _yaml_keys(data) == _keys(FaxcoreConfig) | plugins
     lines = EXAMPLE.read_text().splitlines()
     for i, line in enumerate(lines):
         if line.strip() and not line.lstrip().startswith("#") and not line.rstrip().endswith(":"):
@@ -180,3 +184,18 @@ def test_environment_values_are_range_checked_too(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"^events.prune_interval_seconds: 0 is out of range"):
         load_config(environ={"FAXCORE_EVENTS_PRUNE_INTERVAL_SECONDS": "0",
                              "FAXCORE_DATA_DIR": str(tmp_path)})
+
+
+def test_a_plugin_s_section_is_read_typed_checked_and_overridden_from_the_environment(
+        tmp_path: Path) -> None:
+    """The lab's ``lab:`` section: the product reads it through its entry point."""
+    path = _write(tmp_path, "lab:\n  pbx_sip_port: 25060\n")
+    config = load_config(path, environ={"FAXCORE_LAB_ARI_PORT": "28088"})
+    lab = config.plugins["lab"]
+    assert (lab.pbx_sip_port, lab.ari_port, lab.ata_sip_port) == (25060, 28088, 5070)
+    with pytest.raises(ConfigError, match=r"lab\.ari_port: 0 is out of range"):
+        load_config(path, environ={"FAXCORE_LAB_ARI_PORT": "0"})
+    with pytest.raises(ConfigError, match="lab: unknown key 'port'"):
+        load_config(_write(tmp_path, "lab:\n  port: 1\n"), environ={})
+    with pytest.raises(ConfigError, match="unknown key 'plugins'"):
+        load_config(_write(tmp_path, "plugins: {}\n"), environ={})

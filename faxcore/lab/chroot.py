@@ -19,6 +19,7 @@ from pathlib import Path
 
 from faxcore.config import FaxcoreConfig
 from faxcore.lab.errors import ChrootError
+from faxcore.lab.settings import lab_settings
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,9 @@ class LabChroot:
     """One cached chroot: ``ensure()`` builds it; ``mount()``/``unmount()`` what it needs."""
 
     def __init__(self, config: FaxcoreConfig, packages: tuple[str, ...] = PACKAGES) -> None:
-        self.cache_dir = Path(config.lab.cache_dir)
+        self.cache_dir = Path(lab_settings(config).cache_dir)
         self.packages = packages
-        self.mirror = config.lab.mirror or find_mirror()
+        self.mirror = lab_settings(config).mirror or find_mirror()
         self.path = self.cache_dir / f"rootfs-{cache_key(packages)}"
 
     @property

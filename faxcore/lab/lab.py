@@ -29,6 +29,7 @@ from faxcore.config import FaxcoreConfig
 from faxcore.lab.chroot import LabChroot
 from faxcore.lab.errors import InstanceError, LabError, LabNotRunning
 from faxcore.lab.instance import AsteriskInstance, processes_in
+from faxcore.lab.settings import lab_settings
 from faxcore.lab.state import (
     LabState,
     clear_state,
@@ -74,9 +75,9 @@ def render_ata_config(config: FaxcoreConfig, line: LineConf | None) -> dict[str,
         loader=jinja2.FileSystemLoader(str(ATA_TEMPLATES)), undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False,
     )
-    port = config.lab.ata_sip_port
+    port = lab_settings(config).ata_sip_port
     context = {
-        "line": line, "sip_port": port, "pbx_port": config.lab.pbx_sip_port,
+        "line": line, "sip_port": port, "pbx_port": lab_settings(config).pbx_sip_port,
         "results_dir": RESULTS_DIR, "rx_dir": RX_DIR, "noload": NOLOAD_MODULES,
         **media_ports(port),
     }
@@ -129,10 +130,10 @@ class Lab:
         await self.chroot.ensure()
         state.chroot = str(self.chroot.path)
         state.mounts = sorted(set(state.mounts) | set(self.chroot.mount()))
-        state.pbx_sip_port = self.config.lab.pbx_sip_port
-        state.ata_sip_port = self.config.lab.ata_sip_port
-        state.ari_port = self.config.lab.ari_port
-        state.ata_ari_port = self.config.lab.ata_ari_port
+        state.pbx_sip_port = lab_settings(self.config).pbx_sip_port
+        state.ata_sip_port = lab_settings(self.config).ata_sip_port
+        state.ari_port = lab_settings(self.config).ari_port
+        state.ata_ari_port = lab_settings(self.config).ata_ari_port
         write_state(self.config, state)
         try:
             for inside in (RESULTS_DIR, RX_DIR, TX_DIR):

@@ -18,6 +18,7 @@ from faxcore.asterisk.sync import SyncTarget
 from faxcore.config import FaxcoreConfig
 from faxcore.lab.chroot import LabChroot
 from faxcore.lab.errors import LabError
+from faxcore.lab.settings import lab_settings
 
 
 @dataclass
@@ -95,9 +96,9 @@ def lab_pbx_config(config: FaxcoreConfig) -> FaxcoreConfig:
     """``config`` as seen by the lab's PBX: its SIP and ARI ports on the loopback."""
     asterisk = replace(
         config.asterisk,
-        sip_bind=f"127.0.0.1:{config.lab.pbx_sip_port}",
-        ari_bind=f"127.0.0.1:{config.lab.ari_port}",
-        ari_url=f"http://127.0.0.1:{config.lab.ari_port}",
+        sip_bind=f"127.0.0.1:{lab_settings(config).pbx_sip_port}",
+        ari_bind=f"127.0.0.1:{lab_settings(config).ari_port}",
+        ari_url=f"http://127.0.0.1:{lab_settings(config).ari_port}",
     )
     chroot = LabChroot(config)
     voicemail = replace(config.voicemail,

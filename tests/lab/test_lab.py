@@ -20,6 +20,7 @@ from faxcore.cli import main
 from faxcore.lab.ata import Ata, to_fax_tiff
 from faxcore.lab.instance import processes_in
 from faxcore.lab.lab import Lab
+from faxcore.lab.settings import lab_settings
 from faxcore.lab.state import read_state
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
@@ -61,7 +62,7 @@ async def test_a_pbx_backtrace_shows_every_thread_of_the_running_asterisk(lab: L
 def test_ata_registers_as_the_line_with_its_stored_ha1(lab: Lab) -> None:
     contacts = asyncio.run(lab.pbx.rx("pjsip show contacts"))
     user = LAB_LINE[1:]
-    assert f"{user}/sip:{user}@127.0.0.1:{lab.config.lab.ata_sip_port}" in contacts
+    assert f"{user}/sip:{user}@127.0.0.1:{lab_settings(lab.config).ata_sip_port}" in contacts
     registrations = asyncio.run(lab.ata.rx("pjsip show registrations"))
     assert "Registered" in registrations
 
