@@ -15,7 +15,7 @@ from faxcore.domain import FaxState, LineMode
 from faxcore.fax.events import FaxCompleted
 from faxcore.fax.loopback import write_synthetic_document
 from faxcore.reception.errors import FaxNotFound, InvalidTransition
-from faxcore.reception.store import FaxStore
+from faxcore.reception.store import FaxStore, FaxView
 from faxcore.storage.db import Database
 from faxcore.storage.models import Line, OutboxEvent, ReceivedFax
 from tests.documents.doc_samples import write_blank_fax
@@ -34,6 +34,15 @@ async def a_line(db: Database) -> Line:
     async with db.session() as session:
         session.add(line)
     return line
+
+
+async def receiving(db: Database, tmp_path: Path, pages: int) -> tuple[FaxStore, FaxView]:
+    """A store and a fax under way whose TIFF already holds ``pages`` pages."""
+    store = FaxStore(db, tmp_path / "faxes")
+    fax = await store.start(await a_line(db), caller="0612345678", channel_id="c1",
+                            local_station_id="MY FAX")
+    write_synthetic_document(Path(fax.tiff_path), pages)
+    return store, fax
 
 
 async def events(db: Database) -> list[dict[str, object]]:
@@ -120,10 +129,7 @@ async def test_an_unknown_fax_is_a_clear_error(database: Database, tmp_path: Pat
 
 async def test_a_pdf_that_cannot_be_built_leaves_a_failed_fax_with_its_tiff_kept(
         database: Database, tmp_path: Path) -> None:
-    store = FaxStore(database, tmp_path / "faxes")
-    fax = await store.start(await a_line(database), caller="a", channel_id="c1",
-                            local_station_id="X")
-    write_synthetic_document(Path(fax.tiff_path), 2)
+    store, fax = await receiving(database, tmp_path, 2)
     sent = Path(fax.tiff_path).read_bytes()
     Path(fax.pdf_path).mkdir()  # any failure: here the PDF cannot take its name
     view = await store.settle(fax.id, completed(True, 2), "audio")
@@ -174,10 +180,7 @@ async def test_settling_at_start_goes_on_past_faxes_whose_pdf_cannot_be_built(
 
 async def test_a_settled_fax_is_never_settled_twice_one_result_one_event(
         database: Database, tmp_path: Path) -> None:
-    store = FaxStore(database, tmp_path / "faxes")
-    fax = await store.start(await a_line(database), caller="0612345678", channel_id="c1",
-                            local_station_id="MY FAX")
-    write_synthetic_document(Path(fax.tiff_path), 1)
+    store, fax = await receiving(database, tmp_path, 1)
     view = await store.settle(fax.id, completed(True, 1), "t38")
     pdf = Path(view.pdf_path).read_bytes()
     with pytest.raises(InvalidTransition, match="already received"):
