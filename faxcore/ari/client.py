@@ -210,8 +210,20 @@ class AriClient:
         return data
 
     # channels
+    async def application_channel_ids(self) -> set[str]:
+        """Ids of the channels subscribed to this application (in its Stasis or created
+        by it), from ``GET /applications/{app}``.
+
+        Asterisk answers from the application's own subscription list: unlike
+        ``GET /channels`` it walks no channel container, so it cannot meet a
+        bridge join in the deadlock of issue 21.
+        """
+        data = await self._object("GET", f"/applications/{_q(self.app)}")
+        ids = data.get("channel_ids", [])
+        return {str(i) for i in ids} if isinstance(ids, list) else set()
+
     async def list_channels(self) -> list[Channel]:
-        """Every channel Asterisk has now."""
+        """Every channel Asterisk has now (used by tests; faxcore itself never walks them)."""
         data = await self.request("GET", "/channels")
         return [Channel.parse(c) for c in data or []]
 

@@ -325,8 +325,13 @@ class StasisApp:
                                       detail=call.detail or call.lost_contact or None)
 
     async def reconcile(self) -> None:
-        """After a (re)connection: close calls whose channels Asterisk no longer has."""
-        live = {channel.id for channel in await self.ari.list_channels()}
+        """After a (re)connection: close calls whose channels Asterisk no longer has.
+
+        The live channels are the application's own (``GET /applications/{app}``):
+        every call faxcore handles is in its Stasis app, and that list is read
+        without walking Asterisk's channel container (issue 21).
+        """
+        live = await self.ari.application_channel_ids()
         for channel_id in await self.calllog.open_channel_ids():
             if channel_id in live:
                 if channel_id not in self.calls:

@@ -56,6 +56,8 @@ class AriServer:
         self.stalled: set[str] = set()
         # Asterisk restarting: its web server answers before res_ari is loaded.
         self.booting = False
+        # Channels subscribed to the application (``GET /applications/{app}``).
+        self.app_channels: set[str] = set()
         self.unstall = asyncio.Event()
         # Seconds each path takes to answer, and the requests seen in flight together.
         self.delays: dict[str, float] = {}
@@ -107,6 +109,12 @@ class AriServer:
                 self.globals[name] = request.query.get("value", "")
                 return web.Response(status=204)
             return web.json_response({"value": self.globals.get(name, "")})
+        if request.method == "GET" and path.startswith("/applications/"):
+            return web.json_response({"name": path.rsplit("/", 1)[1],
+                                      "channel_ids": sorted(self.app_channels),
+                                      "bridge_ids": [], "endpoint_ids": [],
+                                      "device_names": [], "events_allowed": [],
+                                      "events_disallowed": []})
         if request.method == "POST" and path.startswith("/channels/") and path.endswith(
                 "/answer"):
             return web.Response(status=204)
@@ -218,6 +226,15 @@ async def test_rest_calls_send_aris_parameters(server: AriServer) -> None:
     assert ("POST", "/channels/1.1/answer", {}) in server.requests
     assert ("GET", "/channels/1.1/variable", {"variable": "FOO"}) in server.requests
     assert ("DELETE", "/channels/1.1", {"reason": "unallocated"}) in server.requests
+
+
+async def test_the_application_s_channels_are_read_from_the_application_not_the_channels(
+        server: AriServer) -> None:
+    """Reconcile's source: the app's subscription list, no walk of Asterisk's channels."""
+    server.app_channels = {"1.1", "faxcore-media-7"}
+    async with client(server.port) as ari:
+        assert await ari.application_channel_ids() == {"1.1", "faxcore-media-7"}
+    assert [(m, p) for m, p, _ in server.requests] == [("GET", "/applications/faxcore")]
 
 
 async def test_unreachable_asterisk_is_ari_unavailable() -> None:

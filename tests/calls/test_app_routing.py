@@ -208,6 +208,7 @@ async def test_a_call_cut_off_by_an_asterisk_crash_is_logged_as_gone_once_asteri
     (entry,) = await calllog.entries(["1.1"])
     assert entry.ended_at is not None
     assert entry.detail == "channel gone (Asterisk restarted)"
+    assert ("GET", "/channels") not in [(m, p) for m, p, _ in server.requests]
 
 
 async def test_stopping_hangs_up_every_call_at_once_even_with_one_channel_stuck(
