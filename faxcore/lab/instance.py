@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 MODULE_DIR = "/usr/lib/x86_64-linux-gnu/asterisk/modules"
 BOOT_TIMEOUT = 60.0
+# Seconds a dying Asterisk may keep its control socket answering before a start.
+CONTROL_SOCKET_WAIT = 15.0
 STOP_TIMEOUT = 15.0
 
 _ASTERISK_CONF = """\
@@ -92,8 +95,25 @@ class AsteriskInstance:
     def _command(self, *args: str) -> list[str]:
         return ["chroot", str(self.chroot.path), "/usr/sbin/asterisk", "-C", self.conf, *args]
 
+    async def _wait_control_socket_closed(self) -> None:
+        """Until no Asterisk accepts on this instance's control socket.
+
+        A SIGKILLed Asterisk shows as a zombie as soon as its main thread is
+        gone, while its other threads may still hold its sockets. An Asterisk
+        started then finds the control socket answering, says "Asterisk
+        already running" and exits with 1 (met once by the lab soak, after
+        the PBX-kill test).
+        """
+        path = self.chroot.host_path(f"/run/faxcore-lab/{self.name}/asterisk.ctl")
+        deadline = time.monotonic() + CONTROL_SOCKET_WAIT
+        while path.exists() and _accepts(path):
+            if time.monotonic() > deadline:
+                raise InstanceError(f"Asterisk {self.name} is still running ({path} answers)")
+            await asyncio.sleep(0.1)
+
     async def start(self) -> int:
         """Start Asterisk in the background (own session, outlives us); return its pid."""
+        await self._wait_control_socket_closed()
         log_file = self.chroot.host_path(f"{self.log_dir}/console.log")
         log_file.parent.mkdir(parents=True, exist_ok=True)
         # Each start begins with empty logs: the chroot (and its /var/log) is
@@ -119,9 +139,13 @@ class AsteriskInstance:
         last = ""
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
+                console = self.chroot.host_path(f"{self.log_dir}/console.log")
+                # The next start empties the log folder: the reason goes in the error.
+                tail = console.read_text(errors="replace").splitlines()[-15:] \
+                    if console.is_file() else []
                 raise InstanceError(
                     f"Asterisk {self.name} exited with {proc.returncode} while starting; "
-                    f"see {self.chroot.host_path(self.log_dir)}/console.log"
+                    f"the end of {console}:\n" + "\n".join(tail)
                 )
             try:
                 await self.rx("core waitfullybooted", timeout=10)
@@ -188,3 +212,15 @@ def processes_in(root: Path) -> list[int]:
             except OSError:
                 continue
     return sorted(pids)
+
+
+def _accepts(path: Path) -> bool:
+    """True when a process accepts connections on the Unix socket ``path``."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return False
+    return True
+

@@ -72,7 +72,11 @@ def clear_state(config: FaxcoreConfig) -> None:
 
 
 def pid_alive(pid: int) -> bool:
-    """True when a process with this id exists (and is not a zombie)."""
+    """True while any thread of the process runs (a zombie whose threads all ended is not).
+
+    A killed multithreaded process shows its main thread as a zombie while
+    the others still exit, holding its sockets: that is still alive.
+    """
     if pid <= 0:
         return False
     try:
@@ -82,10 +86,17 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        threads = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
         return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
+    for thread in threads:
+        try:
+            state = (thread / "stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            continue  # gone meanwhile
+        if state not in ("Z", "X"):
+            return True
+    return False
 
 
 LAB_VM_SOUNDS = "/var/lib/faxcore-lab/vm-sounds"  # greetings, as the lab PBX sees them
