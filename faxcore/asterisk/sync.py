@@ -46,6 +46,7 @@ class SyncResult:
     """What a sync did: where it wrote, what changed, what was reloaded, warnings."""
 
     config_dir: str = ""
+    rendered: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
     reloaded: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -118,8 +119,10 @@ async def reload_modules(config: FaxcoreConfig, modules: list[str]) -> tuple[lis
     return reloaded, warnings
 
 
-async def sync_asterisk(db: Database, target: SyncTarget | None) -> SyncResult:
-    """Render every line for ``target``, write what changed, reload the matching modules."""
+async def sync_asterisk(db: Database, target: SyncTarget | None,
+                        reload: bool = True) -> SyncResult:
+    """Render every line for ``target``, write what changed, reload the matching modules
+    (``reload=False``: files only, for a folder no Asterisk reads yet)."""
     lines = await load_lines(db)
     result = SyncResult(lines=len(lines))
     if target is None:
@@ -130,9 +133,10 @@ async def sync_asterisk(db: Database, target: SyncTarget | None) -> SyncResult:
         return result
     files = render_pbx_config(target.config, lines)
     result.config_dir = str(target.folder)
+    result.rendered = sorted(files)
     result.written = write_files(files, target.folder)
     modules = sorted({_RELOADS[n] for n in result.written if n in _RELOADS} - {"udptl"})
-    if modules:
+    if modules and reload:
         reloaded, warnings = await reload_modules(target.config, modules)
         result.reloaded = reloaded
         result.warnings.extend(warnings)

@@ -6,33 +6,28 @@ from pathlib import Path
 
 import click
 
-from faxcore.asterisk.render import render_pbx_config, write_files
-from faxcore.asterisk.sync import SyncResult, configured_target, load_lines, sync_asterisk
-from faxcore.cli.common import emit, handles_errors, json_option, run_async, state
+from faxcore.asterisk.sync import SyncResult, SyncTarget, configured_target, sync_asterisk
+from faxcore.cli.common import (
+    emit,
+    handles_errors,
+    json_option,
+    migrated_database,
+    run_async,
+    state,
+)
 from faxcore.config import FaxcoreConfig
-from faxcore.storage.db import Database
-from faxcore.storage.migrate import upgrade
 
 
 async def _render(config: FaxcoreConfig, out: Path) -> dict[str, object]:
-    await upgrade(config.database_url)
-    db = Database(config.database_url)
-    try:
-        lines = await load_lines(db)
-    finally:
-        await db.close()
-    files = render_pbx_config(config, lines)
-    changed = write_files(files, out)
-    return {"out": str(out), "files": sorted(files), "changed": changed, "lines": len(lines)}
+    async with migrated_database(config) as db:
+        result = await sync_asterisk(db, SyncTarget(config, out), reload=False)
+    return {"out": str(out), "files": result.rendered, "changed": result.written,
+            "lines": result.lines}
 
 
 async def _sync(config: FaxcoreConfig) -> SyncResult:
-    await upgrade(config.database_url)
-    db = Database(config.database_url)
-    try:
+    async with migrated_database(config) as db:
         return await sync_asterisk(db, configured_target(config))
-    finally:
-        await db.close()
 
 
 @click.group("asterisk")
