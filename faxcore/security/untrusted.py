@@ -55,7 +55,8 @@ def text(value: object, limit: int = NAME_MAX) -> str:
     for ch in raw:
         category = unicodedata.category(ch)
         kept.append(" " if category[0] in "CZ" else ch)
-    return " ".join("".join(kept).split())[:limit]
+    # Cut, then strip again: the cut may end on a space between two words.
+    return " ".join("".join(kept).split())[:limit].rstrip()
 
 
 def _keys(value: object, allowed: frozenset[str]) -> str:

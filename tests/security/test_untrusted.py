@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from faxcore.security import untrusted
@@ -66,6 +66,8 @@ def test_every_cleaner_is_total_bounded_and_printable(value: Any) -> None:
 
 
 @given(st.text())
+# Found by Hypothesis in a CI run: the cut at 64 characters ended on a space.
+@example("0" * 63 + " 0")
 def test_cleaning_twice_changes_nothing(value: str) -> None:
     for clean in (untrusted.caller_number, untrusted.dialled_number, untrusted.station_id,
                   untrusted.text):
