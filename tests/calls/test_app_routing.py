@@ -242,7 +242,9 @@ async def test_stopping_hangs_up_every_call_at_once_even_with_one_channel_stuck(
             await asyncio.wait_for(serving, 5)  # the stuck channel costs one 0.5 s timeout
     deletes = [p for m, p, _ in server.requests if m == "DELETE"]
     assert sorted(deletes) == ["/channels/1.1", "/channels/9.9"]  # one each, never retried
-    stuck, other = await calllog.entries(["9.9", "1.1"])
+    # Entries come oldest first, and the two calls open theirs in either order.
+    by_channel = {e.channel_id: e for e in await calllog.entries(["9.9", "1.1"])}
+    stuck, other = by_channel["9.9"], by_channel["1.1"]
     assert stuck.ended_at is not None and other.ended_at is not None
     assert stuck.detail == "stuck in Asterisk: DELETE /channels/9.9 got no answer"
     assert other.detail == "faxcore stopped"
