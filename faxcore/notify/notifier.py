@@ -46,7 +46,7 @@ from faxcore.notify.compose import LineMail, compose
 from faxcore.notify.errors import DeliveryFailed, ForgedEvent, NotifyError
 from faxcore.notify.prefs import MAILED_KINDS, parse_preferences, recipients
 from faxcore.notify.retry import RetryPolicy
-from faxcore.notify.states import InvalidTransition, NotificationState, finishing_from
+from faxcore.notify.states import NOTIFICATIONS, InvalidTransition, NotificationState
 from faxcore.notify.verify import verified
 from faxcore.runtime.supervisor import Loop
 from faxcore.storage.db import Database
@@ -314,7 +314,7 @@ class Notifier:
         async with self.db.session() as session:
             result = await session.execute(
                 update(Notification).where(Notification.id == row_id,
-                                           Notification.state.in_(finishing_from(state)))
+                                           Notification.state.in_(NOTIFICATIONS.sources(state)))
                 .values(state=state, last_error=error,
                         sent_at=utcnow() if state is NotificationState.SENT else None))
             if int(getattr(result, "rowcount", 0) or 0) != 1:

@@ -32,7 +32,7 @@ from faxcore.events import EventKind, emit
 from faxcore.fax.events import FaxCompleted
 from faxcore.fax.options import MAX_PAGE_LENGTH_MM
 from faxcore.reception.errors import FaxNotFound
-from faxcore.reception.states import fax_move, still_open
+from faxcore.reception.states import FAXES
 from faxcore.storage.db import Database
 from faxcore.storage.files import make_durable
 from faxcore.storage.models import ReceivedFax, utcnow
@@ -110,7 +110,7 @@ class FaxStore:
             fax = await session.get(ReceivedFax, fax_id)
         if fax is None:
             raise FaxNotFound(f"no received fax {fax_id}")
-        still_open(fax.state)  # before the PDF is written again
+        FAXES.refuse_final(fax.state)  # before the PDF is written again
         pages = await self._make_pdf(fax, result.pages)
         complete = result.success and pages >= max(result.pages, 1)
         state = FaxState.RECEIVED if complete else (
@@ -155,7 +155,7 @@ class FaxStore:
             fax = await session.get(ReceivedFax, fax_id, with_for_update=True)
             if fax is None:
                 raise FaxNotFound(f"no received fax {fax_id}")
-            fax.state = fax_move(fax.state, state)
+            fax.state = FAXES.move(fax.state, state)
             for key, value in values.items():
                 setattr(fax, key, value)
             fax.ended_at = utcnow()

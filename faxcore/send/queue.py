@@ -25,7 +25,7 @@ from faxcore.events import EventKind, emit
 from faxcore.send.errors import JobFinished, JobNotFound, LeaseLost
 from faxcore.send.failures import Failure, Local, Source
 from faxcore.send.policy import RetryPolicy
-from faxcore.send.states import OPEN_STATES, AttemptOutcome, JobState, attempt_move, job_move
+from faxcore.send.states import ATTEMPTS, JOBS, OPEN_STATES, AttemptOutcome, JobState
 from faxcore.storage.db import Database
 from faxcore.storage.models import SendAttempt, SendJob, utcnow
 
@@ -158,7 +158,7 @@ class SendQueue:
                     if busy.get(j.line_number, 0) < self.max_per_line), None)
         if job is None:
             return None
-        job.state = job_move(job.state, JobState.SENDING)
+        job.state = JOBS.move(job.state, JobState.SENDING)
         job.attempts += 1
         job.lease_owner = worker
         job.lease_expires_at = now + self.lease
@@ -230,18 +230,18 @@ class SendQueue:
         job.lease_owner = None
         job.lease_expires_at = None
         if failure is None:
-            job.state, job.reason, job.finished_at = job_move(job.state, JobState.SENT), "", now
+            job.state, job.reason, job.finished_at = JOBS.move(job.state, JobState.SENT), "", now
             await emit(session, line=job.line_number, kind=EventKind.FAX_SENT,
                        data=_event_data(job, ""))
             return
         decision = self.policy.decide(failure, job.attempts, now, job.max_attempts)
         job.reason = decision.reason
         if decision.retry_at is None:
-            job.state, job.finished_at = job_move(job.state, JobState.FAILED), now
+            job.state, job.finished_at = JOBS.move(job.state, JobState.FAILED), now
             await emit(session, line=job.line_number, kind=EventKind.FAX_SEND_FAILED,
                        data=_event_data(job, decision.reason))
             return
-        job.state, job.next_attempt_at = job_move(job.state, JobState.QUEUED), decision.retry_at
+        job.state, job.next_attempt_at = JOBS.move(job.state, JobState.QUEUED), decision.retry_at
         await emit(session, line=job.line_number, kind=EventKind.FAX_SEND_RETRY,
                    data={**_event_data(job, decision.reason),
                          "next_attempt_at": decision.retry_at.isoformat()})
@@ -275,7 +275,7 @@ class SendQueue:
                 raise JobNotFound(f"no send job {job_id}")
             if job.state not in OPEN_STATES:
                 raise JobFinished(f"job {job_id} is already {job.state}")
-            job.state = job_move(job.state, JobState.CANCELLED)
+            job.state = JOBS.move(job.state, JobState.CANCELLED)
             job.finished_at, job.reason = utcnow(), "cancelled"
             job.lease_owner = job.lease_expires_at = None
             view = JobView.of(job)
@@ -331,7 +331,7 @@ def _record(attempt: SendAttempt, result: AttemptResult, now: datetime,
     failure = result.failure
     if outcome is None:
         outcome = AttemptOutcome.SENT if failure is None else AttemptOutcome.FAILED
-    attempt.outcome = attempt_move(attempt.outcome, outcome)
+    attempt.outcome = ATTEMPTS.move(attempt.outcome, outcome)
     attempt.ended_at = now
     attempt.pages = result.pages
     attempt.bit_rate = result.bit_rate

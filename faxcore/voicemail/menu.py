@@ -16,13 +16,14 @@ change PIN, * back. Digits are entered followed by ``#`` or a pause.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from faxcore.lines import policy
 from faxcore.lines.errors import InvalidLineInput
 from faxcore.security.untrusted import DTMF_KEYS, caller_number
+from faxcore.transitions import StateTable
 from faxcore.voicemail.errors import MenuError
 
 # ("sound", name) core sound; ("number", n) said as a number; ("digits", s)
@@ -51,7 +52,7 @@ class MenuState(enum.Enum):
 _S = MenuState
 # Every move the menu makes (as h11's ``_state.py``): ``Menu._go`` refuses any other.
 # Any state but DONE may say goodbye (three wrong PINs, too many reprompts, '#').
-MENU_MOVES: Mapping[MenuState, frozenset[MenuState]] = {
+MENU = StateTable("menu", {
     _S.MAILBOX: frozenset({_S.MAILBOX, _S.PIN, _S.CHECKING, _S.DONE}),
     _S.PIN: frozenset({_S.CHECKING, _S.DONE}),
     _S.CHECKING: frozenset({_S.MAIN, _S.PIN, _S.MAILBOX, _S.DONE}),
@@ -62,7 +63,7 @@ MENU_MOVES: Mapping[MenuState, frozenset[MenuState]] = {
     _S.CONFIRM_PIN: frozenset({_S.MAIN, _S.NEW_PIN, _S.DONE}),
     _S.RECORDING: frozenset({_S.OPTIONS, _S.DONE}),
     _S.DONE: frozenset(),
-}
+}, MenuError)
 
 
 class Envelope(enum.StrEnum):
@@ -308,9 +309,7 @@ class VoicemailMenu:
         return [Play(tuple(media), self._seq)]
 
     def _go(self, to: MenuState) -> None:
-        if to not in MENU_MOVES[self.state]:
-            raise MenuError(f"menu cannot go from {self.state.value} to {to.value}")
-        self.state = to
+        self.state = MENU.move(self.state, to)
 
     def _ask(self, state: MenuState, prompt: Sequence[Media], now: float) -> list[Action]:
         self._go(state)

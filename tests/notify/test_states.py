@@ -7,23 +7,17 @@ import pytest
 from faxcore.config import FaxcoreConfig
 from faxcore.events import EventKind
 from faxcore.notify.notifier import Notifier
-from faxcore.notify.states import (
-    MOVES,
-    InvalidTransition,
-    NotificationState,
-    finishing_from,
-)
+from faxcore.notify.states import NOTIFICATIONS, InvalidTransition, NotificationState
 from faxcore.storage.db import Database
 from tests.notify.conftest import SmtpServer, notify_config
 from tests.notify.test_notifier import emit_one, states
 
 
 def test_only_a_pending_notification_moves_and_it_ends_sent_or_failed() -> None:
-    assert set(MOVES) == set(NotificationState)
-    assert finishing_from(NotificationState.SENT) == {NotificationState.PENDING}
-    assert finishing_from(NotificationState.FAILED) == {NotificationState.PENDING}
+    assert NOTIFICATIONS.sources(NotificationState.SENT) == {NotificationState.PENDING}
+    assert NOTIFICATIONS.sources(NotificationState.FAILED) == {NotificationState.PENDING}
     with pytest.raises(InvalidTransition):
-        finishing_from(NotificationState.PENDING)
+        NOTIFICATIONS.sources(NotificationState.PENDING)
 
 
 async def test_a_sent_notification_cannot_be_failed_afterwards(

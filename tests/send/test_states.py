@@ -5,22 +5,12 @@ from __future__ import annotations
 import pytest
 
 from faxcore.send.errors import InvalidTransition
-from faxcore.send.states import (
-    ATTEMPT_MOVES,
-    JOB_MOVES,
-    OPEN_STATES,
-    AttemptOutcome,
-    JobState,
-    attempt_move,
-    job_move,
-)
+from faxcore.send.states import ATTEMPTS, JOBS, OPEN_STATES, AttemptOutcome, JobState
 
 
 def test_every_state_has_a_row_and_only_open_jobs_move() -> None:
-    assert set(JOB_MOVES) == set(JobState)
-    assert set(ATTEMPT_MOVES) == set(AttemptOutcome)
-    assert {state for state, moves in JOB_MOVES.items() if moves} == OPEN_STATES
-    assert [o for o, moves in ATTEMPT_MOVES.items() if moves] == [AttemptOutcome.SENDING]
+    assert {JobState.QUEUED, JobState.SENDING} == OPEN_STATES
+    assert ATTEMPTS.open_states() == {AttemptOutcome.SENDING}
 
 
 @pytest.mark.parametrize(("current", "to"), [
@@ -29,7 +19,7 @@ def test_every_state_has_a_row_and_only_open_jobs_move() -> None:
     ("sending", JobState.QUEUED), ("sending", JobState.CANCELLED),
 ])
 def test_the_queue_s_moves_are_allowed(current: str, to: JobState) -> None:
-    assert job_move(current, to) is to
+    assert JOBS.move(current, to) is to
 
 
 @pytest.mark.parametrize(("current", "to"), [
@@ -38,10 +28,10 @@ def test_the_queue_s_moves_are_allowed(current: str, to: JobState) -> None:
 ])
 def test_a_move_the_table_does_not_hold_is_refused(current: str, to: JobState) -> None:
     with pytest.raises(InvalidTransition, match=f"from {current} to {to}"):
-        job_move(current, to)
+        JOBS.move(current, to)
 
 
 def test_an_attempt_ends_once() -> None:
-    assert attempt_move("sending", AttemptOutcome.INTERRUPTED) is AttemptOutcome.INTERRUPTED
+    assert ATTEMPTS.move("sending", AttemptOutcome.INTERRUPTED) is AttemptOutcome.INTERRUPTED
     with pytest.raises(InvalidTransition):
-        attempt_move("failed", AttemptOutcome.CANCELLED)
+        ATTEMPTS.move("failed", AttemptOutcome.CANCELLED)

@@ -18,7 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from faxcore.voicemail.errors import MenuError
 from faxcore.voicemail.menu import (
-    MENU_MOVES,
+    MENU,
     Action,
     Envelope,
     Hangup,
@@ -140,10 +140,8 @@ test_no_key_or_event_sequence_raises_or_strands_the_menu = MenuMachine.TestCase
 
 
 def test_the_move_table_covers_every_state_and_goodbye_is_final() -> None:
-    assert set(MENU_MOVES) == set(MenuState)
-    assert MENU_MOVES[MenuState.DONE] == frozenset()
-    assert all(MenuState.DONE in moves for state, moves in MENU_MOVES.items()
-               if state is not MenuState.DONE)
+    assert MENU.open_states() == set(MenuState) - {MenuState.DONE}
+    assert MENU.sources(MenuState.DONE) == set(MenuState) - {MenuState.DONE}
     menu = VoicemailMenu()
     menu.start(0.0)
     with pytest.raises(MenuError, match="from mailbox to message"):
