@@ -280,6 +280,12 @@ class Bounds:
     low: float
     high: float | None = None
 
+    def check(self, key: str, value: float) -> None:
+        """Refuse ``value`` outside the range, naming ``key`` (``ConfigError``)."""
+        too_high = self.high is not None and value > self.high
+        if not math.isfinite(value) or value < self.low or too_high:
+            raise ConfigError(f"{key}: {value!r} is out of range: it must be {self.describe()}")
+
     def describe(self) -> str:
         if self.high is None:
             return f"at least {self.low:g}"
@@ -342,11 +348,7 @@ def _value(config: FaxcoreConfig, key: str) -> Any:
 def check_bounds(config: FaxcoreConfig) -> None:
     """Refuse the first numeric setting out of its range, naming the key (``ConfigError``)."""
     for key, bounds in BOUNDS.items():
-        value = _value(config, key)
-        too_high = bounds.high is not None and value > bounds.high
-        if not math.isfinite(value) or value < bounds.low or too_high:
-            raise ConfigError(f"{key}: {value!r} is out of range: it must be "
-                              f"{bounds.describe()}")
+        bounds.check(key, _value(config, key))
     for low_key, high_key in ORDERED:
         if _value(config, low_key) > _value(config, high_key):
             raise ConfigError(f"{high_key}: {_value(config, high_key)!r} is less than "
@@ -383,7 +385,8 @@ def _coerce(value: Any, target: Any, where: str) -> Any:
     raise ConfigError(f"{where}: unsupported type {target!r}")
 
 
-def _build(cls: Any, data: Mapping[str, Any], where: str) -> Any:
+def _build(cls: Any, data: Mapping[str, Any], where: str, **built: Any) -> Any:
+    """``cls`` from ``data``, each value coerced to its field's type; ``built`` as given."""
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
@@ -393,7 +396,7 @@ def _build(cls: Any, data: Mapping[str, Any], where: str) -> Any:
         key: _coerce(value, hints[key], f"{where}.{key}" if where else key)
         for key, value in data.items()
     }
-    return cls(**kwargs)
+    return cls(**kwargs, **built)
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -463,7 +466,6 @@ def load_config(path: str | os.PathLike[str] | None = None,
     sections = plugin_sections()
     plugins = {name: _coerce(data.pop(name, {}), section, name)
                for name, section in sections.items()}
-    config: FaxcoreConfig = _build(FaxcoreConfig, data, "")
-    config.plugins = plugins
+    config: FaxcoreConfig = _build(FaxcoreConfig, data, "", plugins=plugins)
     check_bounds(config)
     return config

@@ -31,10 +31,7 @@ class LabConfig:
 
     def __post_init__(self) -> None:
         for key in ("pbx_sip_port", "ata_sip_port", "ari_port", "ata_ari_port"):
-            value = getattr(self, key)
-            if not _PORT.low <= value <= (_PORT.high or value):
-                raise ConfigError(f"{SECTION}.{key}: {value!r} is out of range: it must be "
-                                  f"{_PORT.describe()}")
+            _PORT.check(f"{SECTION}.{key}", getattr(self, key))
 
 
 def lab_settings(config: FaxcoreConfig) -> LabConfig:

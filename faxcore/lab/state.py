@@ -105,11 +105,12 @@ LAB_VM_SPOOL = "/var/spool/faxcore-lab/pbx/voicemail"  # the lab PBX's app_voice
 
 def lab_pbx_config(config: FaxcoreConfig) -> FaxcoreConfig:
     """``config`` as seen by the lab's PBX: its SIP and ARI ports on the loopback."""
+    lab = lab_settings(config)
     asterisk = replace(
         config.asterisk,
-        sip_bind=f"127.0.0.1:{lab_settings(config).pbx_sip_port}",
-        ari_bind=f"127.0.0.1:{lab_settings(config).ari_port}",
-        ari_url=f"http://127.0.0.1:{lab_settings(config).ari_port}",
+        sip_bind=f"127.0.0.1:{lab.pbx_sip_port}",
+        ari_bind=f"127.0.0.1:{lab.ari_port}",
+        ari_url=f"http://127.0.0.1:{lab.ari_port}",
     )
     chroot = LabChroot(config)
     voicemail = replace(config.voicemail,

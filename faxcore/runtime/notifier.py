@@ -22,8 +22,10 @@ from faxcore.voicemail.store import VoicemailStore
 log = logging.getLogger(__name__)
 
 
-def purge_forwarded(store: VoicemailStore) -> AfterForward:
+def purge_forwarded(config: FaxcoreConfig, db: Database) -> AfterForward:
     """V8: a voicemail mailed to every address is purged from the mailbox (file, row, MWI)."""
+    store = VoicemailStore(db, config)
+
     async def purge(event: Event, line: LineMail) -> None:
         message_id = int(str(event.data["message_id"]))
         try:
@@ -42,7 +44,7 @@ def purge_forwarded(store: VoicemailStore) -> AfterForward:
 def notifier_for(config: FaxcoreConfig, db: Database) -> Notifier:
     """The notifier of ``config``, purging forwarded voicemail through the mailbox store."""
     return Notifier(db, config.smtp, config.notify,
-                    after_forward=purge_forwarded(VoicemailStore(db, config)))
+                    after_forward=purge_forwarded(config, db))
 
 
 async def run_notifier(config: FaxcoreConfig, stop: asyncio.Event) -> None:

@@ -35,7 +35,6 @@ from faxcore.send import wiring as send_wiring
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
 from faxcore.voicemail import wiring as voicemail_wiring
-from faxcore.voicemail.store import VoicemailStore
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +51,7 @@ def contributions(parts: ServeParts) -> list[Contribution]:
         reception,
         voicemail_wiring.contribution(parts, fax_handler=reception.handlers[LineMode.FAX]),
         send_wiring.contribution(parts),
-        notify_wiring.contribution(
-            parts, after_forward=purge_forwarded(VoicemailStore(db, config))),
+        notify_wiring.contribution(parts, after_forward=purge_forwarded(config, db)),
         # The bus sits below call routing (calls emit events): its loops join here.
         Contribution("events", loops=events),
     ]
