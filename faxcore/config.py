@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import math
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -120,6 +121,76 @@ class AsteriskConfig:
     inbound_context: str = "faxcore-inbound"
     # Language of prompts when a line does not set one.
     default_language: str = "fr"
+
+
+@dataclass
+class TrunkConfig:
+    """The SIP trunk to the public network (L5), rendered into pjsip.conf.
+
+    Calls from the carrier to the DIDs reach faxcore's lines; faxes to any
+    number that is no line go out through it.
+    """
+
+    # PJSIP endpoint name of the trunk (a letter, then letters, digits, - or _).
+    # Empty: faxcore renders no trunk (an operator-owned pjsip_trunks.conf and
+    # send.trunk_endpoint may still provide one).
+    name: str = ""
+    # The carrier's SIP address: HOST or HOST:PORT.
+    host: str = ""
+    # How a call is known to come from the carrier: "ip" (it comes from host's
+    # address), or "register" (faxcore registers to the carrier as username
+    # with password, and the carrier calls the registered contact).
+    auth: str = "ip"
+    username: str = ""
+    password: str = ""
+    # Comma-separated E.164 prefixes of the numbers the carrier routes to
+    # faxcore (DID ranges, "+3397210" or a whole number). A call from the
+    # network to any other number is refused by Asterisk before faxcore sees
+    # it. Empty: every number (faxcore refuses a number that is no line).
+    dids: str = ""
+
+    @property
+    def did_prefixes(self) -> tuple[str, ...]:
+        """The DID prefixes, each checked at load (``check_trunk``)."""
+        return tuple(p.strip() for p in self.dids.split(",") if p.strip())
+
+    @property
+    def address(self) -> str:
+        """``host`` without its port: what calls from the carrier come from."""
+        host, sep, port = self.host.rpartition(":")
+        return host if sep and port.isdigit() and not host.endswith(":") else self.host
+
+
+TRUNK_AUTH = ("ip", "register")
+_TRUNK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+_TRUNK_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(:[0-9]{1,5})?")
+_TRUNK_USER = re.compile(r"[A-Za-z0-9+._-]{1,64}")
+_DID_PREFIX = re.compile(r"\+[1-9][0-9]{0,14}")
+
+
+def check_trunk(trunk: TrunkConfig) -> None:
+    """Refuse a trunk setting Asterisk would misread, naming the key (``ConfigError``)."""
+    if not trunk.name:
+        return
+    if not _TRUNK_NAME.fullmatch(trunk.name):
+        raise ConfigError(f"trunk.name: {trunk.name!r} is not a PJSIP name: a letter, then "
+                          "up to 39 letters, digits, '-' or '_'")
+    if not _TRUNK_HOST.fullmatch(trunk.host):
+        raise ConfigError(f"trunk.host: {trunk.host!r} is not HOST or HOST:PORT")
+    if trunk.auth not in TRUNK_AUTH:
+        raise ConfigError(f"trunk.auth: {trunk.auth!r} must be one of {', '.join(TRUNK_AUTH)}")
+    if trunk.auth == "register":
+        if not _TRUNK_USER.fullmatch(trunk.username):
+            raise ConfigError(f"trunk.username: {trunk.username!r} must be 1 to 64 letters, "
+                              "digits or + . _ - to register")
+        password = trunk.password
+        if (not password or len(password) > 128 or password != password.strip()
+                or ";" in password or not password.isprintable()):
+            raise ConfigError("trunk.password: 1 to 128 printable characters, no ';' and no "
+                              "leading or trailing space, to register")
+    for prefix in trunk.did_prefixes:
+        if not _DID_PREFIX.fullmatch(prefix):
+            raise ConfigError(f"trunk.dids: {prefix!r} is not an E.164 prefix (+ and digits)")
 
 
 @dataclass
@@ -249,6 +320,7 @@ class FaxcoreConfig:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     asterisk: AsteriskConfig = field(default_factory=AsteriskConfig)
+    trunk: TrunkConfig = field(default_factory=TrunkConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
     fax: FaxConfig = field(default_factory=FaxConfig)
     voicemail: VoicemailConfig = field(default_factory=VoicemailConfig)
@@ -265,6 +337,13 @@ class FaxcoreConfig:
         if self.database.url:
             return self.database.url
         return f"sqlite:///{self.data_dir / 'faxcore.db'}"
+
+    @property
+    def trunk_dial(self) -> str:
+        """How a number that is no line is dialled (``{number}``, ``{digits}``); "": no route."""
+        if self.send.trunk_endpoint:
+            return self.send.trunk_endpoint
+        return f"PJSIP/{{number}}@{self.trunk.name}" if self.trunk.name else ""
 
     @property
     def fax_dir(self) -> Path:
@@ -468,4 +547,5 @@ def load_config(path: str | os.PathLike[str] | None = None,
                for name, section in sections.items()}
     config: FaxcoreConfig = _build(FaxcoreConfig, data, "", plugins=plugins)
     check_bounds(config)
+    check_trunk(config.trunk)
     return config

@@ -42,8 +42,8 @@ def _lab_slot(environ: Mapping[str, str]) -> int:
     FAXCORE_TEST_LAB_SLOT (default 0) is the first slot of a run, so several
     checkouts on one host can run lab tests at once on disjoint slots; worker
     ``gwN`` of ``pytest -n`` takes slot ``first + N``. A slot is a chroot copy
-    and a set of ports (PBX SIP 25060 + 1000 n, ATA SIP 25070 + 1000 n, ARI
-    28088 + 10 n), so each worker runs its own lab.
+    and a set of ports (PBX SIP 25060 + 1000 n, ATA SIP 25070 + 1000 n, carrier
+    SIP 25080 + 1000 n, ARI 28088 + 10 n), so each worker runs its own lab.
     """
     worker = environ.get("PYTEST_XDIST_WORKER", "")
     index = int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
@@ -63,6 +63,7 @@ LAB_PORTS = {
     "FAXCORE_LAB_ATA_SIP_PORT": str(25070 + 1000 * LAB_SLOT),
     "FAXCORE_LAB_ARI_PORT": str(LAB_ARI_PORT),
     "FAXCORE_LAB_ATA_ARI_PORT": str(LAB_ARI_PORT + 1),
+    "FAXCORE_LAB_CARRIER_SIP_PORT": str(25080 + 1000 * LAB_SLOT),
 }
 
 

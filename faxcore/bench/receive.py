@@ -27,8 +27,8 @@ from faxcore.cli.common import emit, handles_errors, json_option, run_async, sta
 from faxcore.config import FaxcoreConfig
 from faxcore.domain import FaxState
 from faxcore.fax.loopback import write_synthetic_document
-from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
+from faxcore.lab.stations import Ata
 from faxcore.reception.store import FaxStore
 from faxcore.runtime.readiness import NOTIFY_SOCKET, readiness_listener, wait_ready
 from faxcore.storage.db import Database

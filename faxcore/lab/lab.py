@@ -1,7 +1,9 @@
-"""``faxcore lab up|down|status``: the chroot, the PBX instance and the ATA instance.
+"""``faxcore lab up|down|status``: the chroot and its PBX, ATA and carrier instances.
 
 The PBX runs faxcore's own rendered configuration (``faxcore.asterisk``) on
-the lab ports; the ATA registers to it as one line. Everything the lab starts
+the lab ports; the ATA registers to it as one line; the carrier plays the
+public network: the PBX's trunk (known by its own loopback address), with
+remote fax machines and phones behind it. Everything the lab starts
 or mounts is recorded in ``data_dir/lab/state.json`` so ``down`` undoes
 exactly that, and ``up`` is idempotent: a running lab is reused, only the
 ATA's line changes when asked.
@@ -10,6 +12,7 @@ ATA's line changes when asked.
 from __future__ import annotations
 
 import asyncio
+import enum
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,10 +47,31 @@ from faxcore.storage.migrate import upgrade
 from faxcore.storage.models import Line
 
 ATA_TEMPLATES = REPO_ROOT / "asterisk-conf" / "lab-ata"
-RESULTS_DIR = "/var/lib/faxcore-lab/ata/results"
-RX_DIR = "/var/lib/faxcore-lab/ata/received"
-TX_DIR = "/var/lib/faxcore-lab/ata/tx"
+# The carrier's own templates; the rest (dialplan, fax, media) are the ATA's.
+CARRIER_TEMPLATES = REPO_ROOT / "asterisk-conf" / "lab-carrier"
 REGISTER_TIMEOUT = 20.0
+
+
+class Station(enum.StrEnum):
+    """The lab's Asterisks that place and take calls like people do."""
+
+    ATA = "ata"          # the subscriber's Plug & Fax ATA, registered as a line
+    CARRIER = "carrier"  # the public network: remote fax machines and phones
+
+    @property
+    def results_dir(self) -> str:
+        """Where its dialplan writes each outgoing call's outcome (in the chroot)."""
+        return f"/var/lib/faxcore-lab/{self.value}/results"
+
+    @property
+    def rx_dir(self) -> str:
+        """Where it keeps received faxes (a host folder is bound there)."""
+        return f"/var/lib/faxcore-lab/{self.value}/received"
+
+    @property
+    def tx_dir(self) -> str:
+        """Where documents to send and sounds to play are put for it."""
+        return f"/var/lib/faxcore-lab/{self.value}/tx"
 
 
 @dataclass
@@ -60,33 +84,43 @@ class LabStatus:
     ata_running: bool
     ata_line: str
     ata_registered: bool
+    carrier_running: bool
     lines: list[str] = field(default_factory=list)
     mounts: list[str] = field(default_factory=list)
     pbx_pid: int = 0
     ata_pid: int = 0
     pbx_sip_port: int = 0
     ata_sip_port: int = 0
+    carrier_pid: int = 0
+    carrier_sip_port: int = 0
     ari_port: int = 0
 
 
-def render_ata_config(config: FaxcoreConfig, line: LineConf | None) -> dict[str, str]:
-    """The ATA's configuration files, registered as ``line`` (or unregistered)."""
+def render_station_config(config: FaxcoreConfig, station: Station,
+                          line: LineConf | None = None) -> dict[str, str]:
+    """A station's configuration files; the ATA registered as ``line`` (or unregistered)."""
+    folders = [CARRIER_TEMPLATES, ATA_TEMPLATES] if station is Station.CARRIER \
+        else [ATA_TEMPLATES]
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(ATA_TEMPLATES)), undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False,
+        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
+        lstrip_blocks=True, autoescape=False,
     )
-    port = lab_settings(config).ata_sip_port
+    lab = lab_settings(config)
+    port = lab.carrier_sip_port if station is Station.CARRIER else lab.ata_sip_port
     context = {
-        "line": line, "sip_port": port, "pbx_port": lab_settings(config).pbx_sip_port,
-        "results_dir": RESULTS_DIR, "rx_dir": RX_DIR, "noload": NOLOAD_MODULES,
-        **media_ports(port),
+        "line": line, "sip_port": port, "pbx_port": lab.pbx_sip_port,
+        "carrier_address": lab.carrier_address, "station": station.value,
+        "results_dir": station.results_dir, "rx_dir": station.rx_dir,
+        "noload": NOLOAD_MODULES, **media_ports(port),
     }
+    names = sorted({t.name for f in folders for t in f.glob("*.j2")})
     files = {}
-    for template in sorted(ATA_TEMPLATES.glob("*.j2")):
+    for name in names:
         try:
-            files[template.name[:-3]] = env.get_template(template.name).render(context)
+            files[name[:-3]] = env.get_template(name).render(context)
         except jinja2.TemplateError as exc:
-            raise LabError(f"ATA template {template.name}: {exc}") from exc
+            raise LabError(f"{station} template {name}: {exc}") from exc
     return files
 
 
@@ -98,6 +132,11 @@ class Lab:
         self.chroot = LabChroot(config)
         self.pbx = AsteriskInstance(self.chroot, "pbx")
         self.ata = AsteriskInstance(self.chroot, "ata")
+        self.carrier = AsteriskInstance(self.chroot, "carrier")
+
+    def instance(self, station: Station) -> AsteriskInstance:
+        """The Asterisk that plays ``station``."""
+        return self.carrier if station is Station.CARRIER else self.ata
 
     # -- database -----------------------------------------------------------
     async def _lines(self) -> list[Line]:
@@ -134,12 +173,15 @@ class Lab:
         state.ata_sip_port = lab_settings(self.config).ata_sip_port
         state.ari_port = lab_settings(self.config).ari_port
         state.ata_ari_port = lab_settings(self.config).ata_ari_port
+        state.carrier_sip_port = lab_settings(self.config).carrier_sip_port
         write_state(self.config, state)
         try:
-            for inside in (RESULTS_DIR, RX_DIR, TX_DIR):
-                self.chroot.host_path(inside).mkdir(parents=True, exist_ok=True)
+            for station in Station:
+                for inside in (station.results_dir, station.rx_dir, station.tx_dir):
+                    self.chroot.host_path(inside).mkdir(parents=True, exist_ok=True)
             await self._up_pbx(state, lines)
             await self._up_ata(state, ata_line if line is not None else None, line is not None)
+            await self._up_carrier(state)
         finally:
             write_state(self.config, state)
         if ata_line is not None:
@@ -152,10 +194,7 @@ class Lab:
         changed = write_files(files, self.pbx.config_dir)
         state.pbx_config_dir = str(self.pbx.config_dir)
         if pid_alive(state.pbx_pid):
-            if "pjsip.conf" in changed:
-                await self.pbx.rx("module reload res_pjsip.so")
-            if "extensions.conf" in changed:
-                await self.pbx.rx("dialplan reload")
+            await _reload(self.pbx, changed)
             return
         state.pbx_pid = await self.pbx.start()
 
@@ -165,23 +204,32 @@ class Lab:
             # Keep the line the ATA was registered as.
             match = next((r for r in await self._lines() if r.number == state.line), None)
             line = LineConf.of(match) if match is not None else None
-        changed = write_files(render_ata_config(self.config, line), self.ata.config_dir)
+        changed = write_files(render_station_config(self.config, Station.ATA, line),
+                              self.ata.config_dir)
         state.ata_config_dir = str(self.ata.config_dir)
         state.line = line.number if line is not None else ""
         if pid_alive(state.ata_pid):
-            if "pjsip.conf" in changed:
-                await self.ata.rx("module reload res_pjsip.so")
-            if "extensions.conf" in changed:
-                await self.ata.rx("dialplan reload")
+            await _reload(self.ata, changed)
             return
         state.ata_pid = await self.ata.start()
 
+    async def _up_carrier(self, state: LabState) -> None:
+        self.carrier.prepare()
+        changed = write_files(render_station_config(self.config, Station.CARRIER),
+                              self.carrier.config_dir)
+        state.carrier_config_dir = str(self.carrier.config_dir)
+        if pid_alive(state.carrier_pid):
+            await _reload(self.carrier, changed)
+            return
+        state.carrier_pid = await self.carrier.start()
+
     async def down(self) -> list[str]:
-        """Stop both instances, unmount everything, forget the state; return what was done."""
+        """Stop the instances, unmount everything, forget the state; return what was done."""
         done: list[str] = []
         state = read_state(self.config)
         if state is not None:
-            for instance, pid in ((self.ata, state.ata_pid), (self.pbx, state.pbx_pid)):
+            for instance, pid in ((self.carrier, state.carrier_pid), (self.ata, state.ata_pid),
+                                  (self.pbx, state.pbx_pid)):
                 if pid_alive(pid):
                     await instance.stop(pid)
                     done.append(f"stopped {instance.name} (pid {pid})")
@@ -216,11 +264,13 @@ class Lab:
         return LabStatus(
             chroot=str(self.chroot.path), chroot_cached=self.chroot.built,
             pbx_running=pbx, ata_running=ata, ata_line=state.line,
-            ata_registered=registered, lines=lines,
+            ata_registered=registered, carrier_running=pid_alive(state.carrier_pid),
+            lines=lines,
             mounts=self.chroot.mounts() if self.chroot.path.exists() else [],
             pbx_pid=state.pbx_pid if pbx else 0, ata_pid=state.ata_pid if ata else 0,
             pbx_sip_port=state.pbx_sip_port, ata_sip_port=state.ata_sip_port,
-            ari_port=state.ari_port,
+            carrier_pid=state.carrier_pid if pid_alive(state.carrier_pid) else 0,
+            carrier_sip_port=state.carrier_sip_port, ari_port=state.ari_port,
         )
 
     async def ata_registered(self) -> bool:
@@ -241,10 +291,12 @@ class Lab:
             f"the ATA did not register to the PBX in {timeout:.0f} s: {out.strip()}"
         )
 
-    def require_running(self) -> LabState:
-        """The running lab's state, or ``LabNotRunning``."""
+    def require_running(self, station: Station = Station.ATA) -> LabState:
+        """The running lab's state with ``station`` running, or ``LabNotRunning``."""
         state = self.running_state()
-        if state is None or not pid_alive(state.ata_pid):
+        pid = state.carrier_pid if state is not None and station is Station.CARRIER \
+            else state.ata_pid if state is not None else 0
+        if state is None or not pid_alive(pid):
             raise LabNotRunning("the lab is not running (faxcore lab up first)")
         return state
 
@@ -273,3 +325,11 @@ class Lab:
     def inside(self, host: Path) -> str:
         """The chroot path of a host path under the chroot."""
         return "/" + str(host.relative_to(self.chroot.path))
+
+
+async def _reload(instance: AsteriskInstance, changed: list[str]) -> None:
+    """Make a running station read its changed files."""
+    if "pjsip.conf" in changed:
+        await instance.rx("module reload res_pjsip.so")
+    if "extensions.conf" in changed:
+        await instance.rx("dialplan reload")

@@ -8,6 +8,7 @@ through the ``faxcore.config_sections`` entry point, and lands typed in
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,7 +21,7 @@ _PORT = Bounds(1, 65535)
 
 @dataclass
 class LabConfig:
-    """The self-test lab: a Debian sid chroot with a PBX and an ATA Asterisk."""
+    """The self-test lab: a Debian sid chroot with a PBX, an ATA and a carrier Asterisk."""
 
     cache_dir: str = "/var/cache/faxcore/lab"
     mirror: str = ""  # empty: the first Debian mirror found in /etc/apt
@@ -28,9 +29,21 @@ class LabConfig:
     ata_sip_port: int = 5070
     ari_port: int = 8088
     ata_ari_port: int = 8089
+    # The carrier (the public network) listens on its own loopback address, so
+    # the PBX knows its calls by address, as it would a real carrier's.
+    carrier_sip_port: int = 5080
+    carrier_address: str = "127.0.0.2"
 
     def __post_init__(self) -> None:
-        for key in ("pbx_sip_port", "ata_sip_port", "ari_port", "ata_ari_port"):
+        try:
+            loopback = ipaddress.IPv4Address(self.carrier_address).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise ConfigError(f"{SECTION}.carrier_address: {self.carrier_address!r} must be a "
+                              "loopback IPv4 address (127.x.y.z)")
+        for key in ("pbx_sip_port", "ata_sip_port", "ari_port", "ata_ari_port",
+                    "carrier_sip_port"):
             _PORT.check(f"{SECTION}.{key}", getattr(self, key))
 
 

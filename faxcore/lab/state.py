@@ -28,15 +28,19 @@ class LabState:
     chroot: str = ""
     pbx_pid: int = 0
     ata_pid: int = 0
+    carrier_pid: int = 0
     pbx_config_dir: str = ""
     ata_config_dir: str = ""
+    carrier_config_dir: str = ""
     pbx_sip_port: int = 0
     ata_sip_port: int = 0
+    carrier_sip_port: int = 0
     ari_port: int = 0
     ata_ari_port: int = 0
     line: str = ""
     mounts: list[str] = field(default_factory=list)
-    rx_dir: str = ""
+    # Host folder bound as each station's (ATA, carrier) received-fax folder.
+    rx_dirs: dict[str, str] = field(default_factory=dict)
 
 
 def state_path(config: FaxcoreConfig) -> Path:
@@ -99,12 +103,17 @@ def pid_alive(pid: int) -> bool:
     return False
 
 
+LAB_TRUNK = "carrier"  # the PBX's trunk endpoint to the lab's carrier
 LAB_VM_SOUNDS = "/var/lib/faxcore-lab/vm-sounds"  # greetings, as the lab PBX sees them
 LAB_VM_SPOOL = "/var/spool/faxcore-lab/pbx/voicemail"  # the lab PBX's app_voicemail spool
 
 
 def lab_pbx_config(config: FaxcoreConfig) -> FaxcoreConfig:
-    """``config`` as seen by the lab's PBX: its SIP and ARI ports on the loopback."""
+    """``config`` as seen by the lab's PBX: its ports on the loopback, the carrier as its trunk.
+
+    The trunk keeps the configured DIDs (``trunk.dids``); the carrier is known
+    by its address, as a carrier authenticated by IP is.
+    """
     lab = lab_settings(config)
     asterisk = replace(
         config.asterisk,
@@ -117,7 +126,9 @@ def lab_pbx_config(config: FaxcoreConfig) -> FaxcoreConfig:
                         sounds_dir=str(chroot.host_path(LAB_VM_SOUNDS)),
                         sounds_dir_in_asterisk=LAB_VM_SOUNDS,
                         mwi_spool_dir=str(chroot.host_path(LAB_VM_SPOOL)))
-    return replace(config, asterisk=asterisk, voicemail=voicemail)
+    trunk = replace(config.trunk, name=LAB_TRUNK, auth="ip", username="", password="",
+                    host=f"{lab.carrier_address}:{lab.carrier_sip_port}")
+    return replace(config, asterisk=asterisk, voicemail=voicemail, trunk=trunk)
 
 
 def running_lab_target(config: FaxcoreConfig) -> SyncTarget | None:

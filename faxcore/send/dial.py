@@ -64,8 +64,8 @@ class AriTransmitter:
             line = (await session.scalars(select(Line).where(Line.number == number))).first()
         if line is not None:
             return f"PJSIP/{line.sip_username}"
-        if self.config.send.trunk_endpoint:
-            return self.config.send.trunk_endpoint.format(number=number, digits=number[1:])
+        if self.config.trunk_dial:
+            return self.config.trunk_dial.format(number=number, digits=number[1:])
         return None
 
     async def __call__(self, claim: Claim) -> AttemptResult:

@@ -110,7 +110,7 @@ class SendService:
         if unreachable:
             raise SendRefused(
                 f"no route to {', '.join(unreachable)}: not a faxcore line, and no outbound "
-                "trunk is configured (send.trunk_endpoint)")
+                "trunk is configured (trunk.name or send.trunk_endpoint)")
 
     async def submit(self, request: SendRequest) -> list[JobView]:
         """Check, convert once, and queue one job per distinct number (in one transaction)."""

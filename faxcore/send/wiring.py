@@ -35,7 +35,7 @@ def policy(config: FaxcoreConfig) -> RetryPolicy:
 def service(config: FaxcoreConfig, db: Database) -> SendService:
     """A ``SendService`` on ``db``."""
     return SendService(db, spool_dir(config), config.send.max_attempts,
-                       has_trunk=bool(config.send.trunk_endpoint),
+                       has_trunk=bool(config.trunk_dial),
                        limits=DocumentLimits.of(config.documents))
 
 

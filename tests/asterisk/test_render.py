@@ -5,10 +5,14 @@ from __future__ import annotations
 import configparser
 import ctypes
 import ctypes.util
+import re
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from faxcore.asterisk.credentials import FORMER_DEFAULT, ari_password, secret_path
 from faxcore.asterisk.errors import AsteriskConfigError
@@ -19,7 +23,7 @@ from faxcore.asterisk.render import (
     render_pbx_config,
     write_files,
 )
-from faxcore.config import FaxcoreConfig, load_config
+from faxcore.config import FaxcoreConfig, TrunkConfig, check_trunk, load_config
 from faxcore.domain import LineMode
 from faxcore.errors import ConfigError
 from faxcore.security.passwords import sip_ha1
@@ -191,3 +195,121 @@ def test_the_formerly_shipped_ari_password_is_refused(config: FaxcoreConfig) -> 
     config.asterisk.ari_password = "faxcore-ari-secret"
     with pytest.raises(ConfigError, match="everyone knows"):
         render_pbx_config(config, LINES)
+
+
+def _with_trunk(config: FaxcoreConfig, **settings: str) -> FaxcoreConfig:
+    return replace(config, trunk=replace(config.trunk, **settings))
+
+
+def test_a_trunk_known_by_address_is_an_endpoint_to_the_inbound_context_matched_by_ip(
+        config: FaxcoreConfig) -> None:
+    trunk = _with_trunk(config, name="carrier", host="192.0.2.10:5062")
+    objects = {(name, values.get("type")): values
+               for name, values in sections(render_pbx_config(trunk, LINES)["pjsip.conf"])}
+    endpoint = objects[("carrier", "endpoint")]
+    assert endpoint["context"] == config.asterisk.inbound_context
+    assert endpoint["aors"] == "carrier" and endpoint["t38_udptl"] == "yes"
+    assert "outbound_auth" not in endpoint
+    assert objects[("carrier", "aor")]["contact"] == "sip:192.0.2.10:5062"
+    assert objects[("carrier", "identify")] == {"type": "identify", "endpoint": "carrier",
+                                               "match": "192.0.2.10"}
+    assert ("carrier-reg", "registration") not in objects
+    # The send queue dials numbers that are no line through it.
+    assert trunk.trunk_dial == "PJSIP/{number}@carrier"
+
+
+def test_a_registering_trunk_authenticates_and_registers_instead_of_matching_by_ip(
+        config: FaxcoreConfig) -> None:
+    trunk = _with_trunk(config, name="ovh", host="sip.example.net", auth="register",
+                        username="0033972100000", password="Tr0nk pass!")
+    objects = {(name, values.get("type")): values
+               for name, values in sections(render_pbx_config(trunk, LINES)["pjsip.conf"])}
+    assert objects[("ovh", "endpoint")]["outbound_auth"] == "ovh-auth"
+    assert objects[("ovh-auth", "auth")] == {
+        "type": "auth", "auth_type": "userpass", "username": "0033972100000",
+        "password": "Tr0nk pass!"}
+    registration = objects[("ovh-reg", "registration")]
+    assert registration["server_uri"] == "sip:sip.example.net"
+    assert registration["client_uri"] == "sip:0033972100000@sip.example.net"
+    assert (registration["line"], registration["endpoint"]) == ("yes", "ovh")
+    assert ("ovh", "identify") not in objects
+
+
+def test_no_trunk_renders_no_trunk_and_leaves_sending_out_to_the_operator_s_endpoint(
+        config: FaxcoreConfig) -> None:
+    pjsip = render_pbx_config(config, LINES)["pjsip.conf"]
+    assert [name for name, _ in sections(pjsip)] == [
+        "global", "transport-udp"] + [line.sip_username for line in LINES for _ in range(3)]
+    assert config.trunk_dial == ""
+    operator = replace(config, send=replace(config.send, trunk_endpoint="PJSIP/{digits}@x"))
+    assert _with_trunk(operator, name="carrier", host="h").trunk_dial == "PJSIP/{digits}@x"
+
+
+def test_did_ranges_reach_the_app_and_every_other_number_is_refused_as_unallocated(
+        config: FaxcoreConfig) -> None:
+    dialplan = render_pbx_config(_with_trunk(config, name="c", host="h",
+                                             dids="+339721, +33140000001"),
+                                 LINES)["extensions.conf"]
+    inbound = dialplan.split(f"[{config.asterisk.inbound_context}]")[1].split("\n[")[0]
+    app = config.asterisk.app
+    assert f"exten => _+339721!,1,NoOp(faxcore inbound call to ${{EXTEN}})\n" \
+           f" same => n,Stasis({app},inbound,${{EXTEN}})" in inbound
+    assert "exten => _+33140000001!,1," in inbound
+    assert inbound.count(f"Stasis({app},inbound") == 2
+    assert "exten => _+X.,1,NoOp(faxcore refuses inbound call to ${EXTEN}: not one of its " \
+           "DIDs)\n same => n,Hangup(1)" in inbound
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"name": "1carrier", "host": "h"}, "trunk.name: '1carrier' is not a PJSIP name"),
+    ({"name": "c;x", "host": "h"}, "trunk.name: 'c;x' is not a PJSIP name"),
+    ({"name": "c", "host": ""}, "trunk.host: '' is not HOST or HOST:PORT"),
+    ({"name": "c", "host": "h;transport=tcp"}, "trunk.host: 'h;transport=tcp' is not HOST"),
+    ({"name": "c", "host": "h", "auth": "digest"}, "trunk.auth: 'digest' must be one of"),
+    ({"name": "c", "host": "h", "auth": "register", "password": "pw"},
+     "trunk.username: '' must be 1 to 64"),
+    ({"name": "c", "host": "h", "auth": "register", "username": "u", "password": "a;b"},
+     "trunk.password: 1 to 128 printable"),
+    ({"name": "c", "host": "h", "auth": "register", "username": "u", "password": "a\nb"},
+     "trunk.password: 1 to 128 printable"),
+    ({"name": "c", "host": "h", "dids": "+3397,0972"}, "trunk.dids: '0972' is not an E.164"),
+])
+def test_trunk_settings_asterisk_would_misread_are_refused_naming_the_key(
+        tmp_path: Path, settings: dict[str, str], message: str) -> None:
+    environ = {f"FAXCORE_TRUNK_{key.upper()}": value for key, value in settings.items()}
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}"):
+        load_config(environ={"FAXCORE_DATA_DIR": str(tmp_path), **environ})
+
+
+def _near(pattern: str, max_size: int) -> st.SearchStrategy[str]:
+    """Values that fit ``pattern``, and any text at all."""
+    return st.one_of(st.from_regex(pattern, fullmatch=True), st.text(max_size=max_size))
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,39}", fullmatch=True),
+       host=_near(r"[A-Za-z0-9.-]{1,30}(:[0-9]{1,5})?", 40),
+       username=_near(r"[A-Za-z0-9+._-]{1,64}", 70),
+       password=_near(r"[!-:<-~]([ -:<-~]{0,40}[!-:<-~])?", 140),
+       dids=st.from_regex(r"((\+[1-9][0-9]{0,14})(, ?\+[1-9][0-9]{0,14}){0,3})?",
+                          fullmatch=True))
+def test_any_trunk_setting_is_refused_or_rendered_back_exactly(
+        name: str, host: str, username: str, password: str, dids: str) -> None:
+    """A value that passes the check is one Asterisk setting, read back as given."""
+    trunk = TrunkConfig(name=name, host=host, auth="register", username=username,
+                        password=password, dids=dids)
+    try:
+        check_trunk(trunk)
+    except ConfigError:
+        event("refused")
+        return
+    event("rendered")
+    config = replace(FaxcoreConfig(), trunk=trunk)
+    objects = {(n, values.get("type")): values
+               for n, values in sections(render_pbx_config(config, LINES)["pjsip.conf"])}
+    assert objects[(f"{name}-auth", "auth")]["password"] == password
+    assert objects[(f"{name}-auth", "auth")]["username"] == username
+    assert objects[(f"{name}-reg", "registration")]["server_uri"] == f"sip:{host}"
+    dialplan = render_pbx_config(config, LINES)["extensions.conf"]
+    for prefix in trunk.did_prefixes:
+        assert f"exten => _{prefix}!,1," in dialplan

@@ -23,9 +23,9 @@ from faxcore.asterisk.sync import sync_asterisk
 from faxcore.calls.calllog import CallLog
 from faxcore.config import FaxcoreConfig
 from faxcore.domain import CallDisposition
-from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import lab_pbx_config, pid_alive, read_state, running_lab_target
+from faxcore.lab.stations import Ata
 from faxcore.lines.service import LineService
 from faxcore.runtime.readiness import NOTIFY_SOCKET, readiness_listener, wait_ready
 from faxcore.runtime.serve import serve

@@ -38,7 +38,7 @@ def test_send_jobs_cancel(config: FaxcoreConfig, tmp_path: Path) -> None:
     assert no_route.exit_code == 1
     assert no_route.output.strip() == (
         "faxcore: error: no route to +33987654321: not a faxcore line, and no outbound "
-        "trunk is configured (send.trunk_endpoint)")
+        "trunk is configured (trunk.name or send.trunk_endpoint)")
     env["FAXCORE_SEND_TRUNK_ENDPOINT"] = "PJSIP/{digits}@trunk"
     sent = runner.invoke(main, ["fax", "send", "--from", LINE, "--to", "+33987654321",
                                 "--to", "+33987654322", str(doc), "--quality", "normal",

@@ -17,11 +17,11 @@ from click.testing import CliRunner
 
 from faxcore.asterisk.sync import configured_target, sync_asterisk
 from faxcore.cli import main
-from faxcore.lab.ata import Ata, to_fax_tiff
 from faxcore.lab.instance import processes_in
 from faxcore.lab.lab import Lab
 from faxcore.lab.settings import lab_settings
 from faxcore.lab.state import read_state
+from faxcore.lab.stations import Ata, to_fax_tiff
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 from tests.calls.test_serve_lab import wait_for

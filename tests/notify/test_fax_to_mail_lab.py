@@ -25,8 +25,8 @@ from faxcore.config import FaxcoreConfig, MqttConfig, NotifyConfig, SmtpConfig
 from faxcore.events import EventKind, schema_for
 from faxcore.events.relay import BrokerAddress
 from faxcore.fax.loopback import write_synthetic_document
-from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
+from faxcore.lab.stations import Ata
 from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.notify.states import NotificationState

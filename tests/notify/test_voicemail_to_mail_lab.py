@@ -19,8 +19,8 @@ from pydub import AudioSegment
 
 from faxcore.config import FaxcoreConfig, NotifyConfig, SmtpConfig
 from faxcore.domain import LineMode
-from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
+from faxcore.lab.stations import Ata
 from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.notify.states import NotificationState

@@ -10,8 +10,8 @@ import pytest
 from faxcore.config import FaxcoreConfig
 from faxcore.domain import FaxState, LineMode
 from faxcore.fax.loopback import write_synthetic_document
-from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
+from faxcore.lab.stations import Ata
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 from tests.calls.test_serve_lab import serving

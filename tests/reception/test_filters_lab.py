@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from faxcore.config import FaxcoreConfig
 from faxcore.domain import CallDisposition, FilterKind
-from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
+from faxcore.lab.stations import Ata
 from faxcore.reception.filters import FilterService
 from faxcore.storage.db import Database
 from faxcore.storage.models import OutboxEvent

@@ -22,9 +22,9 @@ from faxcore.asterisk.sync import sync_asterisk
 from faxcore.config import FaxcoreConfig
 from faxcore.domain import FaxState
 from faxcore.fax.loopback import write_synthetic_document
-from faxcore.lab.ata import Ata, to_fax_tiff
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import running_lab_target
+from faxcore.lab.stations import Ata, to_fax_tiff
 from faxcore.lines.service import LineService
 from faxcore.reception.store import FaxStore, FaxView
 from faxcore.storage.db import Database

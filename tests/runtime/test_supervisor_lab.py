@@ -26,8 +26,8 @@ from sqlalchemy import select
 from faxcore.config import FaxcoreConfig, NotifyConfig, SmtpConfig
 from faxcore.domain import FaxState
 from faxcore.fax.loopback import write_synthetic_document
-from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
+from faxcore.lab.stations import Ata
 from faxcore.lines.service import LineService
 from faxcore.notify.addresses import NotifyService
 from faxcore.reception.store import FaxStore, FaxView

@@ -23,9 +23,9 @@ from faxcore.asterisk.render import TRUNKS_FILE
 from faxcore.asterisk.sync import reload_modules
 from faxcore.config import FaxcoreConfig
 from faxcore.documents import Quality
-from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import lab_pbx_config, read_state
+from faxcore.lab.stations import Ata
 from faxcore.lines.service import LineService
 from faxcore.send import JobView, SendRequest
 from faxcore.send import wiring as send_wiring

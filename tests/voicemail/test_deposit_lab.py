@@ -20,9 +20,9 @@ from click.testing import CliRunner
 from faxcore.cli import main
 from faxcore.config import FaxcoreConfig
 from faxcore.domain import LineMode, VoicemailFolder
-from faxcore.lab.ata import Ata
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import lab_pbx_config
+from faxcore.lab.stations import Ata
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 from faxcore.voicemail.store import MessageView, VoicemailStore

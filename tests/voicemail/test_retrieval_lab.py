@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from faxcore.config import FaxcoreConfig
 from faxcore.domain import LineMode, VoicemailFolder
-from faxcore.lab.ata import Ata, CallOutcome
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import lab_pbx_config
+from faxcore.lab.stations import Ata, CallOutcome
 from faxcore.lines.service import LineService
 from faxcore.storage.db import Database
 from faxcore.storage.models import Line, OutboxEvent, SecretAttempt

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from faxcore.lab.ata import fax_pages_sent, outcome_from_vars, parse_fax_session, parse_vars
+from faxcore.lab.stations import fax_pages_sent, outcome_from_vars, parse_fax_session, parse_vars
 
 SESSIONS = """
 Current FAX Sessions:

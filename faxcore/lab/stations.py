@@ -1,13 +1,17 @@
-"""The lab ATA's actions: send a fax, receive faxes, place a voice call; each waits for its outcome.
+"""The lab stations' actions: send a fax, receive faxes, place a call; each waits for its outcome.
+
+Two stations act alike: the ATA (the subscriber's fax machine or phone, calling
+through its line) and the carrier (remote fax machines and phones of the
+public network, calling the PBX's DIDs over its trunk).
 
 How outcomes come back: every outgoing call is an Asterisk *call file*
 dropped (atomically, by rename) into the ATA's ``spool/outgoing``; it carries
-a unique ``FAXCORE_ID``. The ATA's dialplan appends ``KEY=VALUE`` lines to
+a unique ``FAXCORE_ID``. The station's dialplan appends ``KEY=VALUE`` lines to
 ``results/<id>.vars`` from a hangup handler (answered calls) or the call
 file's ``failed`` extension (never answered), ending with ``DONE=1``. Python
 only polls for that file: no network protocol to the ATA, no event stream to
 filter, and the outcome is written by Asterisk itself with the real
-FAXSTATUS/HANGUPCAUSE values. Incoming behaviour is kept in the ATA's astdb
+FAXSTATUS/HANGUPCAUSE values. Incoming behaviour is kept in the station's astdb
 (``faxcore/answer``, ``faxcore/rxopts``), read by its dialplan on each call.
 """
 
@@ -23,11 +27,13 @@ from pathlib import Path
 
 from faxcore.config import FaxcoreConfig
 from faxcore.lab.errors import AtaTimeout, LabError
-from faxcore.lab.lab import RESULTS_DIR, RX_DIR, TX_DIR, Lab
+from faxcore.lab.lab import Lab, Station
 from faxcore.lab.state import write_state
 from faxcore.lines.policy import normalize_number
 
 FAX_MODES = ("t38", "g711")
+# The number the carrier's calls present unless told otherwise (a Paris number).
+REMOTE_NUMBER = "+33140000001"
 ANSWER_MODES = ("on", "busy", "noanswer")
 # MixMonitor closes (and renames) its recording a moment after the hang-up.
 RECORDING_CLOSE_SECONDS = 10.0
@@ -111,13 +117,18 @@ def _callfile(lines: dict[str, str], setvars: dict[str, str]) -> str:
     return "\n".join(body) + "\n"
 
 
-class Ata:
-    """The running lab's ATA instance, driven through call files and its astdb."""
+class LabStation:
+    """A running station of the lab, driven through call files and its astdb."""
+
+    station = Station.ATA
+    # The caller id its calls present when none is given (None: its endpoint's).
+    default_caller_id: str | None = None
 
     def __init__(self, config: FaxcoreConfig) -> None:
         self.config = config
         self.lab = Lab(config)
-        self.state = self.lab.require_running()
+        self.state = self.lab.require_running(self.station)
+        self.instance = self.lab.instance(self.station)
 
     def _host(self, inside: str) -> Path:
         return self.lab.chroot.host_path(inside)
@@ -130,7 +141,7 @@ class Ata:
         if not number or any(c not in "+0123456789*#" for c in number):
             raise LabError(f"invalid number to call: {to!r}")
         call_id = uuid.uuid4().hex
-        result = self._host(f"{RESULTS_DIR}/{call_id}.vars")
+        result = self._host(f"{self.station.results_dir}/{call_id}.vars")
         header = {
             "Channel": f"PJSIP/{number}@pbx",
             "MaxRetries": "0",
@@ -140,11 +151,12 @@ class Ata:
             "Priority": "1",
             "Archive": "no",
         }
+        caller_id = caller_id or self.default_caller_id
         if caller_id is not None:
             header["CallerID"] = f'"{caller_id}" <{caller_id}>'
         content = _callfile(header, {"FAXCORE_ID": call_id, **setvars})
-        outgoing = self._host(f"{self.lab.ata.spool}/outgoing")
-        staging = self._host(f"{self.lab.ata.spool}/staging")
+        outgoing = self._host(f"{self.instance.spool}/outgoing")
+        staging = self._host(f"{self.instance.spool}/staging")
         staging.mkdir(parents=True, exist_ok=True)
         tmp = staging / f"{call_id}.call"
         tmp.write_text(content)
@@ -167,19 +179,21 @@ class Ata:
                 if values is not None:
                     return values
             await asyncio.sleep(0.2)
-        raise AtaTimeout(f"no outcome from the ATA after {timeout:.0f} s ({path.name})")
+        raise AtaTimeout(f"no outcome from the {self.station} after {timeout:.0f} s "
+                         f"({path.name})")
 
     async def send_fax(self, to: str, document: Path, mode: str = "t38", station_id: str = "",
                        hangup_after_page: int | None = None,
-                       timeout: float = 600.0, as_is: bool = False) -> CallOutcome:
-        """Fax ``document`` from the ATA to ``to`` through the PBX; return the outcome.
+                       timeout: float = 600.0, as_is: bool = False,
+                       caller_id: str | None = None) -> CallOutcome:
+        """Fax ``document`` from the station to ``to`` through the PBX; return the outcome.
 
         ``as_is`` sends ``document`` unconverted: a fax TIFF whose pages go out
         as they are (a page of any length, as a hostile sender would send it).
         """
         if mode not in FAX_MODES:
             raise LabError(f"fax mode must be one of {', '.join(FAX_MODES)}, not {mode!r}")
-        tx_dir = self._host(TX_DIR)
+        tx_dir = self._host(self.station.tx_dir)
         tx_dir.mkdir(parents=True, exist_ok=True)
         name = f"{uuid.uuid4().hex}.tif"
         tiff = tx_dir / name
@@ -189,16 +203,17 @@ class Ata:
             else:
                 await to_fax_tiff(document, tiff)
             setvars = {
-                "FAXCORE_FILE": f"{TX_DIR}/{name}",
+                "FAXCORE_FILE": f"{self.station.tx_dir}/{name}",
                 "FAXCORE_FAXOPTS": "F" if mode == "g711" else "f",
                 "FAXCORE_STATION_ID": station_id,
             }
             if hangup_after_page is None:
-                return await self._originate(to, "send-fax", setvars, 60, timeout)
+                return await self._originate(to, "send-fax", setvars, 60, timeout, caller_id)
             if hangup_after_page < 1:
                 raise LabError("--hangup-after-page must be at least 1")
             async with asyncio.TaskGroup() as tg:
-                call = tg.create_task(self._originate(to, "send-fax", setvars, 60, timeout))
+                call = tg.create_task(
+                    self._originate(to, "send-fax", setvars, 60, timeout, caller_id))
                 tg.create_task(self._hang_up_after(name, hangup_after_page, call))
             return call.result()
         finally:
@@ -208,13 +223,13 @@ class Ata:
                              call: asyncio.Task[CallOutcome]) -> None:
         """Hang the sending channel up once ``pages`` pages went out (a cut-off fax)."""
         while not call.done():
-            out = await self.lab.ata.rx("fax show sessions")
+            out = await self.instance.rx("fax show sessions")
             session = parse_fax_session(out, file_name)
             if session is not None:
                 channel, fax_id = session
-                detail = await self.lab.ata.rx(f"fax show session {fax_id}")
+                detail = await self.instance.rx(f"fax show session {fax_id}")
                 if fax_pages_sent(detail) >= pages:
-                    await self.lab.ata.rx(f"channel request hangup {channel}")
+                    await self.instance.rx(f"channel request hangup {channel}")
                     return
             await asyncio.sleep(0.25)
 
@@ -226,14 +241,14 @@ class Ata:
             raise LabError(f"answer must be one of {', '.join(ANSWER_MODES)}, not {answer!r}")
         out = out.resolve()
         out.mkdir(parents=True, exist_ok=True)
-        if self.state.rx_dir != str(out):
-            point = self.lab.chroot.bind(out, RX_DIR)
+        if self.state.rx_dirs.get(self.station) != str(out):
+            point = self.lab.chroot.bind(out, self.station.rx_dir)
             if point not in self.state.mounts:
                 self.state.mounts.append(point)
-            self.state.rx_dir = str(out)
+            self.state.rx_dirs[self.station] = str(out)
             write_state(self.config, self.state)
-        await self.lab.ata.rx(f"database put faxcore answer {answer}")
-        await self.lab.ata.rx(f"database put faxcore rxopts {'F' if mode == 'g711' else 'f'}")
+        await self.instance.rx(f"database put faxcore answer {answer}")
+        await self.instance.rx(f"database put faxcore rxopts {'F' if mode == 'g711' else 'f'}")
         return {"answer": answer, "mode": mode, "out": str(out)}
 
     async def wait_received(self, out: Path, seen: set[str], timeout: float) -> CallOutcome:
@@ -256,21 +271,21 @@ class Ata:
     async def call(self, to: str, dtmf: str = "", play: Path | None = None,
                    record: Path | None = None, seconds: int = 10, anonymous: bool = False,
                    caller_id: str | None = None, ring_seconds: int = 30) -> CallOutcome:
-        """A voice call from the ATA; plays/sends DTMF/records as asked; returns the outcome."""
+        """A voice call from the station; plays/sends DTMF/records as asked; returns the outcome."""
         if dtmf and any(c not in "0123456789*#ABCDwW" for c in dtmf):
             raise LabError(f"invalid DTMF digits {dtmf!r} (0-9 * # A-D, w for a pause)")
         token = uuid.uuid4().hex
         setvars = {"FAXCORE_SECONDS": str(seconds), "FAXCORE_DTMF": dtmf}
-        work = self._host(TX_DIR)
+        work = self._host(self.station.tx_dir)
         played: Path | None = None
         if play is not None:
             if not play.is_file():
                 raise LabError(f"{play}: no such file")
             played = work / f"{token}.wav"
             await _to_wav8k(play, played)
-            setvars["FAXCORE_PLAY"] = f"{TX_DIR}/{token}"
+            setvars["FAXCORE_PLAY"] = f"{self.station.tx_dir}/{token}"
         if record is not None:
-            setvars["FAXCORE_RECORD"] = f"{TX_DIR}/{token}-rec.wav"
+            setvars["FAXCORE_RECORD"] = f"{self.station.tx_dir}/{token}-rec.wav"
         if anonymous:
             setvars["CALLERID(pres)"] = "prohib"
         try:
@@ -289,6 +304,17 @@ class Ata:
                 played.unlink(missing_ok=True)
             (work / f"{token}-rec.wav").unlink(missing_ok=True)
             (work / f"{token}-rec.wav.part.wav").unlink(missing_ok=True)
+
+
+class Ata(LabStation):
+    """The subscriber's ATA: its calls come from its line."""
+
+
+class Carrier(LabStation):
+    """The public network: remote fax machines and phones, calling the PBX's DIDs."""
+
+    station = Station.CARRIER
+    default_caller_id = REMOTE_NUMBER
 
 
 async def _appears(path: Path, seconds: float) -> None:
