@@ -165,7 +165,7 @@ TRUNK_AUTH = ("ip", "register")
 _TRUNK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 _TRUNK_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(:[0-9]{1,5})?")
 _TRUNK_USER = re.compile(r"[A-Za-z0-9+._-]{1,64}")
-_DID_PREFIX = re.compile(r"\+[1-9][0-9]{0,14}")
+_E164_PREFIX = re.compile(r"\+[1-9][0-9]{0,14}")
 
 
 def check_trunk(trunk: TrunkConfig) -> None:
@@ -188,9 +188,13 @@ def check_trunk(trunk: TrunkConfig) -> None:
                 or ";" in password or not password.isprintable()):
             raise ConfigError("trunk.password: 1 to 128 printable characters, no ';' and no "
                               "leading or trailing space, to register")
-    for prefix in trunk.did_prefixes:
-        if not _DID_PREFIX.fullmatch(prefix):
-            raise ConfigError(f"trunk.dids: {prefix!r} is not an E.164 prefix (+ and digits)")
+    _check_prefixes("trunk.dids", trunk.did_prefixes)
+
+
+def _check_prefixes(key: str, prefixes: tuple[str, ...]) -> None:
+    for prefix in prefixes:
+        if not _E164_PREFIX.fullmatch(prefix):
+            raise ConfigError(f"{key}: {prefix!r} is not an E.164 prefix (+ and digits)")
 
 
 @dataclass
@@ -272,6 +276,15 @@ class SendConfig:
     poll_interval: float = 1.0
     trunk_endpoint: str = ""
     ring_timeout: int = 45
+    # Destinations a line's fax machine may not fax (comma-separated E.164
+    # prefixes), and whether premium-rate numbers may be faxed.
+    barred_prefixes: str = ""
+    allow_premium_rate: bool = False
+
+    @property
+    def barred(self) -> tuple[str, ...]:
+        """The barred prefixes, each checked at load."""
+        return tuple(p.strip() for p in self.barred_prefixes.split(",") if p.strip())
 
 
 @dataclass
@@ -548,4 +561,5 @@ def load_config(path: str | os.PathLike[str] | None = None,
     config: FaxcoreConfig = _build(FaxcoreConfig, data, "", plugins=plugins)
     check_bounds(config)
     check_trunk(config.trunk)
+    _check_prefixes("send.barred_prefixes", config.send.barred)
     return config

@@ -23,6 +23,7 @@ class CallDisposition(enum.StrEnum):
     ANSWERED = "answered"
     REJECTED_UNKNOWN_LINE = "rejected_unknown_line"
     REJECTED_FILTER = "rejected_filter"
+    REJECTED_OUTBOUND = "rejected_outbound"  # a line's call out refused (L4, number, barring)
     FAILED = "failed"
 
 

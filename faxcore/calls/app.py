@@ -34,6 +34,7 @@ from faxcore.calls.calllog import CallLog
 from faxcore.calls.handlers import (
     Call,
     Handler,
+    OutboundHandler,
     PreparesAnswer,
     Refusal,
     Screen,
@@ -48,7 +49,6 @@ log = logging.getLogger(__name__)
 
 CAUSE_UNALLOCATED = 1  # Q.850 "unallocated number", SIP 404
 # ARI hangup reasons for the Q.850 causes faxcore refuses with.
-_HANGUP_REASON = {1: "unallocated", 17: "busy", 21: "rejected"}
 GONE_WAIT = 5.0  # seconds to wait for ChannelDestroyed after our hangup
 # Seconds a call whose hang-up found Asterisk away waits for the reconnection's
 # reconcile to say whether its channel is gone, before it is closed anyway.
@@ -89,11 +89,14 @@ class StasisApp:
                  handlers: Mapping[LineMode, Handler] | None = None,
                  screen: Screen | None = None,
                  services: Mapping[str, ServiceHandler] | None = None,
-                 ready: asyncio.Event | None = None) -> None:
+                 ready: asyncio.Event | None = None,
+                 outbound: OutboundHandler | None = None) -> None:
         self.ari = ari
         self.calllog = calllog
         self.handlers: dict[LineMode, Handler] = dict(handlers or default_registry())
         self.screen = screen
+        # A line's calls to numbers that are no line; None: refused as unknown.
+        self.outbound = outbound
         # Service numbers (not lines), compared without their '+'.
         self.services = {_service_key(n): h for n, h in (services or {}).items() if n}
         self.calls: dict[str, Call] = {}
@@ -199,7 +202,6 @@ class StasisApp:
         This is the boundary of one call: an error is logged with its
         traceback and ends this call only, never the other calls.
         """
-        answered = False
         stopping = False
         try:
             if call.from_line:
@@ -207,16 +209,13 @@ class StasisApp:
             caller = call.channel.caller.number
             service = self.services.get(_service_key(call.called))
             if service is not None:
-                await self.ari.answer(call.id)
-                answered = True
-                await self.calllog.open_call(
-                    channel_id=call.id, caller=caller, called=call.called,
-                    disposition=CallDisposition.ANSWERED, started_at=call.channel.creationtime)
-                log.info("call %s from %r to service number %s answered", call.id, caller,
-                         call.called)
+                await self._answer(call, caller, call.called, None, "service number")
                 await service(call)
                 return
             line = await self.calllog.find_line(call.called)
+            if line is None and call.from_line and self.outbound is not None:
+                await self._serve_outbound(call, caller, self.outbound)
+                return
             if line is None:
                 await self._reject(call, caller)
                 return
@@ -227,15 +226,7 @@ class StasisApp:
             handler = self.handlers[line.mode]
             if isinstance(handler, PreparesAnswer):
                 await handler.before_answer(call, line)
-            await self.ari.answer(call.id)
-            answered = True
-            await self.calllog.open_call(
-                channel_id=call.id, caller=caller, called=line.number,
-                disposition=CallDisposition.ANSWERED, line_id=line.id,
-                started_at=call.channel.creationtime,
-            )
-            log.info("call %s from %r to %s answered (%s)", call.id, caller, line.number,
-                     line.mode.value)
+            await self._answer(call, caller, line.number, line, line.mode.value)
             await handler(call, line)
         except AriNotFound as exc:
             call.mark_gone(detail=f"channel gone: {exc.message}")
@@ -250,10 +241,36 @@ class StasisApp:
             call.detail = call.detail or "faxcore error"
         finally:
             try:
-                if answered:
+                if call.answered:
                     await asyncio.shield(self._finish(call, stopping))
             finally:
                 self.calls.pop(call.id, None)
+
+    async def _answer(self, call: Call, caller: str, called: str, line: LineInfo | None,
+                      what: str, direction: str = "in") -> None:
+        """Answer, then log the call as answered (``what``: the line's mode, a service)."""
+        await self.ari.answer(call.id)
+        call.answered = True
+        await self.calllog.open_call(
+            channel_id=call.id, caller=caller, called=called,
+            disposition=CallDisposition.ANSWERED, line_id=line.id if line else None,
+            started_at=call.channel.creationtime, direction=direction)
+        log.info("call %s from %r to %s answered (%s)", call.id, caller, called, what)
+
+    async def _serve_outbound(self, call: Call, caller: str, outbound: OutboundHandler) -> None:
+        """A line's ATA dialled a number that is no line: the outbound handler's call."""
+        line = await self.calllog.find_line(call.from_line)
+        if line is None:  # removed since Asterisk authenticated the call
+            await self._reject(call, caller)
+            return
+        refusal = await outbound.refusal(call, line)
+        if refusal is not None:
+            await self._refuse(call, caller, line, refusal, called=call.called,
+                               disposition=CallDisposition.REJECTED_OUTBOUND)
+            return
+        await outbound.before_answer(call, line)
+        await self._answer(call, caller, call.called, line, f"out from {line.number}", "out")
+        await outbound(call, line)
 
     async def _no_other_line(self, call: Call) -> None:
         """A line's ATA may present its own number or an outside one, never another line's.
@@ -289,16 +306,21 @@ class StasisApp:
                  call.called)
         await self.ari.hangup(call.id, reason="unallocated")
 
-    async def _refuse(self, call: Call, caller: str, line: LineInfo, refusal: Refusal) -> None:
-        """R4: refuse a line's call before answering (logged first, then hung up)."""
+    async def _refuse(self, call: Call, caller: str, line: LineInfo, refusal: Refusal, *,
+                      called: str | None = None,
+                      disposition: CallDisposition = CallDisposition.REJECTED_FILTER) -> None:
+        """Refuse a line's call before answering (logged first, then hung up): a call to
+        the line its filters refuse (R4), or the line's own call out that may not go."""
+        called = called or line.number
         await self.calllog.open_call(
-            channel_id=call.id, caller=caller, called=line.number,
-            disposition=CallDisposition.REJECTED_FILTER, cause=refusal.cause, line_id=line.id,
-            detail=refusal.reason, started_at=call.channel.creationtime, ended=True,
+            channel_id=call.id, caller=caller, called=called, disposition=disposition,
+            cause=refusal.cause, line_id=line.id, detail=refusal.reason,
+            started_at=call.channel.creationtime, ended=True,
+            direction="out" if disposition is CallDisposition.REJECTED_OUTBOUND else "in",
         )
-        log.info("call %s from %r to %s refused: %s (cause %d)", call.id, caller, line.number,
+        log.info("call %s from %r to %s refused: %s (cause %d)", call.id, caller, called,
                  refusal.reason, refusal.cause)
-        await self.ari.hangup(call.id, reason=_HANGUP_REASON.get(refusal.cause, "rejected"))
+        await self.ari.hangup(call.id, reason_code=refusal.cause)
 
     async def _finish(self, call: Call, stopping: bool) -> None:
         """Hang up if the caller has not, wait for the end, close the log entry."""

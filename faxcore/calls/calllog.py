@@ -67,7 +67,7 @@ class CallLog:
                         disposition: CallDisposition, line_id: int | None = None,
                         cause: int | None = None, detail: str = "",
                         started_at: datetime | None = None,
-                        ended: bool = False) -> CallLogEntry:
+                        ended: bool = False, direction: str = "in") -> CallLogEntry:
         """Log a call; ``ended`` closes it at once (rejected calls).
 
         A call refused by a line's filters (R4) is also a ``call.refused`` event.
@@ -76,7 +76,7 @@ class CallLog:
         entry = CallLogEntry(
             channel_id=channel_id, caller=caller, called=called, disposition=disposition,
             line_id=line_id, cause=cause, detail=detail, started_at=started_at or now,
-            ended_at=now if ended else None,
+            ended_at=now if ended else None, direction=direction,
         )
         async with self.db.session() as session:
             session.add(entry)

@@ -37,6 +37,8 @@ class Call:
     gone: asyncio.Event = field(default_factory=asyncio.Event)
     cause: int | None = None
     detail: str = ""
+    # Set once faxcore answered: the call then has a log entry to close.
+    answered: bool = False
     # Why faxcore lost contact with Asterisk during the call, if it did: the
     # detail logged only when nothing better is learnt (a reconcile after the
     # reconnection knows whether the channel is gone).
@@ -111,6 +113,21 @@ class Refusal:
 
 # Decides, before answering, whether a line takes the call (R4 filters).
 Screen = Callable[[AriClient, Call, LineInfo], Awaitable[Refusal | None]]
+
+
+class OutboundHandler(Protocol):
+    """A line's call to a number that is no line: its fax machine faxing out (S1).
+
+    The application asks ``refusal`` first (nothing answered yet), then
+    ``before_answer``, answers, logs the call as the line's outgoing call and
+    runs the handler with the calling line.
+    """
+
+    async def refusal(self, call: Call, line: LineInfo) -> Refusal | None: ...
+
+    async def before_answer(self, call: Call, line: LineInfo) -> None: ...
+
+    async def __call__(self, call: Call, line: LineInfo) -> None: ...
 
 
 @runtime_checkable

@@ -3,6 +3,7 @@
 A feature's ``wiring`` module turns the process's open parts (``ServeParts``)
 into a ``Contribution``: the call handlers of line modes it answers, the
 service numbers it answers, the screen it puts before every line's calls,
+the handler of a line's calls to numbers that are no line,
 its start-up work (run before the first call is taken: settling interrupted
 faxes, recovering recordings) and its background loops (run by the process
 supervisor once the Stasis app exists). ``faxcore.runtime.serve`` is the only
@@ -17,7 +18,7 @@ from typing import TypeVar
 
 from faxcore.ari.client import AriClient
 from faxcore.calls.app import StasisApp
-from faxcore.calls.handlers import Handler, Screen, ServiceHandler
+from faxcore.calls.handlers import Handler, OutboundHandler, Screen, ServiceHandler
 from faxcore.config import FaxcoreConfig
 from faxcore.domain import LineMode
 from faxcore.media.server import AudioSocketServer
@@ -53,6 +54,7 @@ class Contribution:
     handlers: Mapping[LineMode, Handler] = field(default_factory=dict)
     services: Mapping[str, ServiceHandler] = field(default_factory=dict)
     screen: Screen | None = None
+    outbound: OutboundHandler | None = None
     startup: Sequence[StartUp] = ()
     loops: LoopsOf = _no_loops
 
@@ -68,3 +70,11 @@ def merged(what: str, parts: Iterable[tuple[str, Mapping[_K, _V]]]) -> dict[_K, 
             claimed[key] = owner
             out[key] = value
     return out
+
+
+def the_one(what: str, parts: Iterable[tuple[str, _V | None]]) -> _V | None:
+    """The one feature's part of a kind only one may provide (a screen, the outbound handler)."""
+    given = [(owner, part) for owner, part in parts if part is not None]
+    if len(given) > 1:
+        raise ValueError(f"{what} claimed by {given[0][0]} and {given[1][0]}")
+    return given[0][1] if given else None

@@ -26,7 +26,7 @@ from faxcore.events.wiring import event_loops
 from faxcore.media.server import AudioSocketServer
 from faxcore.notify import wiring as notify_wiring
 from faxcore.reception import wiring as reception_wiring
-from faxcore.runtime.feature import Contribution, ServeParts, merged
+from faxcore.runtime.feature import Contribution, ServeParts, merged, the_one
 from faxcore.runtime.notifier import purge_forwarded
 from faxcore.runtime.readiness import notify
 from faxcore.runtime.signals import stop_on_signals
@@ -82,11 +82,11 @@ async def serve(config: FaxcoreConfig, stop: asyncio.Event,
             **(handlers or {}),
         }
         services = merged("service number", ((f.name, f.services) for f in features))
-        screens = [f.screen for f in features if f.screen is not None]
-        if len(screens) > 1:
-            raise ValueError("more than one feature screens calls")
-        app = StasisApp(ari, CallLog(db), registry, screens[0] if screens else None,
-                        services=services, ready=ready)
+        app = StasisApp(ari, CallLog(db), registry,
+                        the_one("call screen", ((f.name, f.screen) for f in features)),
+                        services=services, ready=ready,
+                        outbound=the_one("outbound handler",
+                                         ((f.name, f.outbound) for f in features)))
         taken: list[AriApplicationTaken] = []
         async with asyncio.TaskGroup() as tg:
             runner = tg.create_task(_run_app(app, taken), name="stasis-app")

@@ -14,6 +14,7 @@ from faxcore.documents import DocumentLimits
 from faxcore.runtime.feature import Contribution, ServeParts
 from faxcore.runtime.supervisor import Loop, Supervisor
 from faxcore.send.dial import AriTransmitter
+from faxcore.send.from_machine import FaxMachineOutbound
 from faxcore.send.policy import RetryPolicy
 from faxcore.send.queue import SendQueue
 from faxcore.send.service import SendService
@@ -60,10 +61,13 @@ def send_loops(config: FaxcoreConfig, db: Database, transmit: Transmit,
 
 
 def contribution(parts: ServeParts) -> Contribution:
-    """One send worker, dialling through this process's Stasis app."""
+    """One send worker, dialling through this process's Stasis app; the lines' fax
+    machines fax out through the queue."""
 
     def loops(app: StasisApp, supervisor: Supervisor) -> list[Loop]:
         transmit = AriTransmitter(parts.config, parts.db, parts.ari, app, parts.media)
         return send_loops(parts.config, parts.db, transmit, supervisor)
 
-    return Contribution("send", loops=loops)
+    from_machines = FaxMachineOutbound(parts.config, service(parts.config, parts.db),
+                                       parts.media, spool_dir(parts.config) / "from-machines")
+    return Contribution("send", loops=loops, outbound=from_machines)
