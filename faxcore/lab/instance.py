@@ -119,7 +119,10 @@ class AsteriskInstance:
         # Each start begins with empty logs: the chroot (and its /var/log) is
         # cached across runs, and a line left by an earlier run must never
         # pass for something this instance did.
-        for old in log_file.parent.iterdir():
+        # So does its call-file spool: a call file left by an earlier run (or
+        # copied with a chroot while it was in flight) would be dialled now.
+        outgoing = self.chroot.host_path(f"{self.spool}/outgoing")
+        for old in [*log_file.parent.iterdir(), *outgoing.glob("*")]:
             if old.is_file():
                 old.unlink()
         with log_file.open("wb") as out:

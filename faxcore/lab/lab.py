@@ -98,7 +98,10 @@ class LabStatus:
 
 def render_station_config(config: FaxcoreConfig, station: Station,
                           line: LineConf | None = None) -> dict[str, str]:
-    """A station's configuration files; the ATA registered as ``line`` (or unregistered)."""
+    """A station's configuration files; the ATA registered as ``line`` (or unregistered).
+
+    The carrier's side of the trunk follows the PBX's (``trunk.auth``).
+    """
     folders = [CARRIER_TEMPLATES, ATA_TEMPLATES] if station is Station.CARRIER \
         else [ATA_TEMPLATES]
     env = jinja2.Environment(
@@ -110,6 +113,7 @@ def render_station_config(config: FaxcoreConfig, station: Station,
     port = lab.carrier_sip_port if station is Station.CARRIER else lab.ata_sip_port
     context = {
         "line": line, "sip_port": port, "pbx_port": lab.pbx_sip_port,
+        "trunk": lab_pbx_config(config).trunk,
         "carrier_address": lab.carrier_address, "station": station.value,
         "results_dir": station.results_dir, "rx_dir": station.rx_dir,
         "noload": NOLOAD_MODULES, **media_ports(port),

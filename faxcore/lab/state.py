@@ -104,6 +104,9 @@ def pid_alive(pid: int) -> bool:
 
 
 LAB_TRUNK = "carrier"  # the PBX's trunk endpoint to the lab's carrier
+# The account the PBX registers with at the lab's carrier (trunk.auth: register).
+LAB_TRUNK_USER = "33972100000"
+LAB_TRUNK_PASSWORD = "Lab-trunk-7q"
 LAB_VM_SOUNDS = "/var/lib/faxcore-lab/vm-sounds"  # greetings, as the lab PBX sees them
 LAB_VM_SPOOL = "/var/spool/faxcore-lab/pbx/voicemail"  # the lab PBX's app_voicemail spool
 
@@ -111,8 +114,9 @@ LAB_VM_SPOOL = "/var/spool/faxcore-lab/pbx/voicemail"  # the lab PBX's app_voice
 def lab_pbx_config(config: FaxcoreConfig) -> FaxcoreConfig:
     """``config`` as seen by the lab's PBX: its ports on the loopback, the carrier as its trunk.
 
-    The trunk keeps the configured DIDs (``trunk.dids``); the carrier is known
-    by its address, as a carrier authenticated by IP is.
+    The trunk keeps the configured DIDs (``trunk.dids``) and how the carrier
+    authenticates (``trunk.auth``): known by its address, or registered to
+    with the configured (else the lab's) user name and password.
     """
     lab = lab_settings(config)
     asterisk = replace(
@@ -126,8 +130,13 @@ def lab_pbx_config(config: FaxcoreConfig) -> FaxcoreConfig:
                         sounds_dir=str(chroot.host_path(LAB_VM_SOUNDS)),
                         sounds_dir_in_asterisk=LAB_VM_SOUNDS,
                         mwi_spool_dir=str(chroot.host_path(LAB_VM_SPOOL)))
-    trunk = replace(config.trunk, name=LAB_TRUNK, auth="ip", username="", password="",
-                    host=f"{lab.carrier_address}:{lab.carrier_sip_port}")
+    host = f"{lab.carrier_address}:{lab.carrier_sip_port}"
+    if config.trunk.auth == "register":
+        trunk = replace(config.trunk, name=LAB_TRUNK, host=host,
+                        username=config.trunk.username or LAB_TRUNK_USER,
+                        password=config.trunk.password or LAB_TRUNK_PASSWORD)
+    else:
+        trunk = replace(config.trunk, name=LAB_TRUNK, host=host, username="", password="")
     return replace(config, asterisk=asterisk, voicemail=voicemail, trunk=trunk)
 
 

@@ -16,12 +16,15 @@ from pathlib import Path
 import pytest
 
 from faxcore.config import FaxcoreConfig
+from faxcore.documents import Quality
 from faxcore.domain import CallDisposition, FaxState, LineMode, VoicemailFolder
 from faxcore.fax.loopback import write_synthetic_document
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import lab_pbx_config
 from faxcore.lab.stations import REMOTE_NUMBER, Carrier, to_fax_tiff
 from faxcore.lines.service import LineService
+from faxcore.send import SendRequest
+from faxcore.send import wiring as send_wiring
 from faxcore.storage.db import Database
 from faxcore.voicemail.store import VoicemailStore
 from tests.calls.test_serve_lab import entries, serving, wait_for
@@ -120,7 +123,8 @@ async def test_a_did_outside_the_trunk_s_ranges_is_refused_by_asterisk_one_insid
     written = log.read_bytes()[offset:].decode(errors="replace")
     assert f"faxcore refuses inbound call to {OUTSIDE_DIDS}" in written
     assert [(e.called, e.disposition) for e in logged] == [
-        ("+33972100009", CallDisposition.REJECTED_UNKNOWN_LINE), (LAB_LINE, CallDisposition.ANSWERED)]
+        ("+33972100009", CallDisposition.REJECTED_UNKNOWN_LINE),
+        (LAB_LINE, CallDisposition.ANSWERED)]
     assert logged[0].cause == 1 and logged[0].caller == REMOTE_NUMBER
 
 
@@ -147,3 +151,43 @@ async def test_a_phone_on_the_network_dials_in_types_mailbox_and_pin_and_hears_a
     assert after.folder is VoicemailFolder.OLD, after
     heard = [payload for kind, payload in await _events(config, ("voicemail.heard",), last)]
     assert len(heard) == 1 and str(kept.id) in heard[0]
+
+
+@pytest.fixture
+async def registering_trunk(lab: Lab, fax_line: FaxcoreConfig) -> AsyncIterator[FaxcoreConfig]:
+    """The trunk authenticated by registration: the PBX registers to the carrier."""
+    config = replace(fax_line, trunk=replace(fax_line.trunk, auth="register"))
+    await Lab(config).up()
+
+    async def registered() -> bool:
+        return "Registered" in await lab.pbx.rx("pjsip show registrations")
+
+    try:
+        await wait_for(registered, 20, "the PBX's registration to the carrier")
+        yield config
+    finally:
+        await Lab(fax_line).up()
+
+
+async def test_a_trunk_that_registers_carries_calls_both_ways(
+        lab: Lab, registering_trunk: FaxcoreConfig, tmp_path: Path) -> None:
+    document = tmp_path / "one-page.tif"
+    write_synthetic_document(document, 1)
+    out = tmp_path / "remote"
+    carrier = Carrier(registering_trunk)
+    await carrier.receive_fax(out, mode="g711", answer="on")
+    before = {f.id for f in await faxes(registering_trunk)}
+    async with serving(registering_trunk) as served, Database(served.database_url) as db:
+        # In: the carrier calls the PBX's registered contact, which names the trunk.
+        inbound = await carrier.send_fax(LAB_LINE, document, mode="g711",
+                                         station_id="REMOTE REG")
+        # Out: the PBX answers the carrier's digest challenge with the account.
+        [job] = await send_wiring.service(lab_pbx_config(served), db).submit(SendRequest(
+            line=LAB_LINE, to=["+33140000081"], files=[document], quality=Quality.NORMAL))
+        sent = await carrier.wait_received(out, set(), 120)
+    assert inbound.fax_ok, inbound
+    [fax] = [f for f in await faxes(registering_trunk) if f.id not in before]
+    assert fax.remote_station_id == "REMOTE REG" and fax.caller == REMOTE_NUMBER
+    assert sent.fax_ok and sent.fax.get("REMOTESTATIONID") == STATION_ID, sent
+    assert sent.fax.get("FAXPAGES") == "1"
+    assert job.to == "+33140000081"

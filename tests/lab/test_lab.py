@@ -181,19 +181,25 @@ def test_zz_down_leaves_no_process_and_no_mount_then_up_again_with_empty_logs(
     """Runs last in this module; brings the lab back for later modules."""
     stale = "STALE LINE FROM AN EARLIER RUN"
     logs = [lab.chroot.host_path(f"/var/log/faxcore-lab/{name}/messages.log")
-            for name in ("pbx", "ata")]
+            for name in ("pbx", "ata", "carrier")]
     for log in logs:
         with log.open("a") as file:
             file.write(f"{stale}\n")
     asyncio.run(lab.down())
+    # A call file left in a station's spool (a run killed mid-call) is never dialled.
+    left = [lab.chroot.host_path(f"{instance.spool}/outgoing/left-over.call")
+            for instance in (lab.ata, lab.carrier)]
+    for call_file in left:
+        call_file.write_text("Channel: PJSIP/+33972100001@pbx\nApplication: Wait\nData: 60\n")
     assert processes_in(lab.chroot.path) == []
     mounts = Path("/proc/mounts").read_text()
     assert str(lab.chroot.path) not in mounts
     assert read_state(lab.config) is None
     assert asyncio.run(lab.down()) == []  # idempotent
     status = asyncio.run(lab.up(line=LAB_LINE))
-    assert status.ata_registered
+    assert status.ata_registered and status.carrier_running
     assert all(stale not in log.read_text() for log in logs)
+    assert not any(call_file.exists() for call_file in left)
 
 
 def test_cli_errors_when_lab_not_running(tmp_path: Path) -> None:
