@@ -35,16 +35,17 @@ def _job_text(job: JobView) -> str:
 @click.option("--to", "numbers", multiple=True, required=True,
               help="A recipient in international format; repeat for several.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--quality", type=click.Choice([q.value for q in Quality]), default="high",
-              show_default=True, help="Resolution (S2).")
+@click.option("--quality", type=click.Choice([q.value for q in Quality]), default=None,
+              help="Resolution (S2); default: the line's send_quality.")
 @click.option("--at", default=None, help='Send not before this local time, "YYYY-MM-DD HH:MM".')
 @json_option
 @click.pass_context
 @handles_errors
 def send_command(ctx: click.Context, line: str, numbers: tuple[str, ...], files: tuple[Path, ...],
-                 quality: str, at: str | None, as_json: bool) -> None:
+                 quality: str | None, at: str | None, as_json: bool) -> None:
     """Queue FILE... (in order) to every --to number; refused at once if anything is wrong."""
-    request = SendRequest(line=line, to=numbers, files=files, quality=Quality(quality),
+    request = SendRequest(line=line, to=numbers, files=files,
+                          quality=Quality(quality) if quality else None,
                           not_before=_parse_at(at))
     config = state(ctx).config
     jobs = run_with_database(

@@ -105,8 +105,11 @@ def _view_text(view: LineView) -> str:
         f"mode:          {view.mode.value}",
         f"sip username:  {view.sip_username}",
         f"sip realm:     {view.sip_realm}",
-        f"station id:    {view.station_id}",
+        f"station id:    {view.station_id} (receive, CSI)",
+        f"transmit id:   {view.tsi or view.station_id or view.number} (send, TSI)",
         f"header:        {view.header}",
+        f"send:          {view.send_quality} quality, "
+        f"{view.send_max_attempts or 'configured'} attempts",
         f"language:      {view.language}",
         f"fax password:  {'set' if view.has_fax_password else 'not set'}",
         f"pin:           {'set' if view.has_pin else 'not set'}",
@@ -214,8 +217,10 @@ def _parse_assignments(pairs: tuple[str, ...], read: SecretReader) -> dict[str, 
 @handles_errors
 def set_command(ctx: click.Context, number: str, assignments: tuple[str, ...],
                 as_json: bool) -> None:
-    """Change settings: key=value ... (mode, fax_password, pin, sip_password, station_id,
-    header, language, mail_format=text|html, mail_from, mail_from_name,
+    """Change settings: key=value ... (mode, fax_password, pin, sip_password,
+    station_id (CSI, received faxes), tsi (sent faxes; empty: station_id), header,
+    language, send_quality=normal|high|premium|best, send_max_attempts=1..10 (empty:
+    send.max_attempts), mail_format=text|html, mail_from, mail_from_name,
     audio_format=wav|mp3|ogg, keep_voicemail=yes|no). 'pin=' or 'fax_password=' removes
     that secret."""
     changes = _parse_assignments(assignments, SecretReader())

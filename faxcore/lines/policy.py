@@ -10,6 +10,7 @@ import itertools
 import re
 import string
 
+from faxcore.documents.model import Quality
 from faxcore.domain import LineMode
 from faxcore.lines.errors import InvalidLineInput
 
@@ -20,6 +21,7 @@ FAX_PASSWORD_MIN, FAX_PASSWORD_MAX = 6, 12
 PIN_MIN, PIN_MAX = 4, 10
 STATION_ID_MAX = 20  # T.30 identification field
 HEADER_MAX = 80
+MAX_ATTEMPTS_MAX = 10  # per fax; a line may lower or raise send.max_attempts up to this
 
 _SEPARATORS = re.compile(r"[\s.\-]+")
 _PRINTABLE = frozenset(string.ascii_letters + string.digits + string.punctuation)
@@ -143,6 +145,27 @@ def check_station_id(station_id: str) -> str:
             f"e.g. '+33 1 23 45 67 89'"
         )
     return value
+
+
+def check_send_quality(value: str) -> str:
+    """A line's default send quality (S2): one of ``Quality``'s names."""
+    text = value.strip().lower()
+    names = [q.value for q in Quality]
+    if text not in names:
+        raise InvalidLineInput(f"send_quality must be one of {', '.join(names)}, not {value!r}")
+    return text
+
+
+def check_max_attempts(value: str | int | None) -> int | None:
+    """Attempts per fax of a line (S4): 1 to 10, or empty for ``send.max_attempts``."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_ATTEMPTS_MAX:
+        raise InvalidLineInput(
+            f"send_max_attempts must be a whole number from 1 to {MAX_ATTEMPTS_MAX} "
+            f"(or empty for the configured default), not {value!r}")
+    return int(text)
 
 
 def check_header(header: str) -> str:

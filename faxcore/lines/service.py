@@ -31,8 +31,9 @@ from faxcore.storage.db import Database
 from faxcore.storage.models import Line
 
 # Keys ``LineService.set`` accepts, the same as ``faxcore line set`` takes.
-SETTABLE = ("mode", "fax_password", "pin", "sip_password", "station_id", "header", "language",
-            "mail_format", "mail_from", "mail_from_name", "audio_format", "keep_voicemail")
+SETTABLE = ("mode", "fax_password", "pin", "sip_password", "station_id", "tsi", "header",
+            "language", "send_quality", "send_max_attempts", "mail_format", "mail_from",
+            "mail_from_name", "audio_format", "keep_voicemail")
 # Notification settings (R5, V8) and the policy check of each.
 _MAIL_CHECKS = {
     "mail_format": policy.check_mail_format,
@@ -62,6 +63,9 @@ class LineView:
     mail_from_name: str = ""
     audio_format: str = "wav"
     keep_voicemail: bool = True
+    tsi: str = ""
+    send_quality: str = "high"
+    send_max_attempts: int | None = None
 
     @classmethod
     def of(cls, line: Line) -> LineView:
@@ -83,6 +87,9 @@ class LineView:
             mail_from_name=line.mail_from_name,
             audio_format=line.audio_format,
             keep_voicemail=line.keep_voicemail,
+            tsi=line.tsi,
+            send_quality=line.send_quality,
+            send_max_attempts=line.send_max_attempts,
         )
 
 
@@ -205,8 +212,12 @@ class LineService:
                 values[key] = policy.check_sip_password(_text(key, value))
             elif key == "mode":
                 values[key] = policy.check_mode(value)
-            elif key == "station_id":
+            elif key in ("station_id", "tsi"):
                 values[key] = policy.check_station_id(_text(key, value))
+            elif key == "send_quality":
+                values[key] = policy.check_send_quality(_text(key, value))
+            elif key == "send_max_attempts":
+                values[key] = policy.check_max_attempts(value)
             elif key == "header":
                 values[key] = policy.check_header(_text(key, value))
             elif key in _MAIL_CHECKS:

@@ -24,7 +24,6 @@ from pathlib import Path
 
 from faxcore.calls.handlers import Call, Refusal
 from faxcore.config import FaxcoreConfig
-from faxcore.documents import Quality
 from faxcore.domain import LineInfo, LineMode
 from faxcore.fax.callmedia import enable_t38_gateway, run_fax_over_call
 from faxcore.fax.events import FaxEvent
@@ -97,7 +96,7 @@ class FaxMachineOutbound:
                 return
             try:
                 [job] = await self.service.submit(SendRequest(
-                    line=line.number, to=[to], files=[tiff], quality=Quality.HIGH))
+                    line=line.number, to=[to], files=[tiff]))
             except SendRefused as exc:
                 log.error("line %s: the fax machine's %d-page fax to %s cannot be sent: %s",
                           line.number, result.pages, to, exc)

@@ -43,7 +43,7 @@ class SendRequest:
     line: str
     to: Sequence[str]
     files: Sequence[Path]
-    quality: Quality = Quality.HIGH
+    quality: Quality | None = None  # None: the line's send_quality (S2)
     not_before: datetime | None = None
     report_to: str | None = None
 
@@ -123,10 +123,12 @@ class SendService:
         batch = str(uuid.uuid4())
         self.spool.mkdir(parents=True, exist_ok=True, mode=0o700)
         out = self.spool / f"{batch}.tif"
-        tsi = line.station_id or line.number
+        tsi = line.tsi or line.station_id or line.number
+        quality = request.quality or Quality(line.send_quality)
+        max_attempts = line.send_max_attempts or self.max_attempts
         header = HeaderSpec(text=line.header, tsi=tsi, when=not_before.astimezone())
         try:
-            document = await convert_to_fax(files, out, quality=request.quality, header=header,
+            document = await convert_to_fax(files, out, quality=quality, header=header,
                                             limits=self.limits)
         except DocumentError as exc:
             out.unlink(missing_ok=True)
@@ -138,9 +140,9 @@ class SendService:
             async with self.db.session() as session:
                 jobs = [SendJob(batch=batch, line_id=line.id, line_number=line.number,
                                 to_number=number, document=str(out), pages=document.pages,
-                                quality=request.quality.value, tsi=tsi,
+                                quality=quality.value, tsi=tsi,
                                 report_to=request.report_to, state=JobState.QUEUED, attempts=0,
-                                max_attempts=self.max_attempts, not_before=not_before,
+                                max_attempts=max_attempts, not_before=not_before,
                                 next_attempt_at=not_before, reason="", created_at=now)
                         for number in numbers]
                 session.add_all(jobs)

@@ -107,6 +107,11 @@ class Line(Base):
     station_id: Mapped[str] = mapped_column(String(20), default="")
     header: Mapped[str] = mapped_column(String(80), default="")
     language: Mapped[str] = mapped_column(String(8), default="fr")
+    # Sending (S2-S4): default quality, attempts (None: send.max_attempts) and
+    # the transmit identity TSI ("": station_id, the receive identity CSI).
+    send_quality: Mapped[str] = mapped_column(String(8), default="high", server_default="high")
+    send_max_attempts: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tsi: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # E-mail notifications (R5, V8): format, sender, audio format, keep the original.
     mail_format: Mapped[str] = mapped_column(String(8), default="text", server_default="text")
     mail_from: Mapped[str] = mapped_column(String(254), default="", server_default="")

@@ -32,6 +32,7 @@ Media = tuple[str, str]
 
 MAX_LOGIN_ATTEMPTS = 3
 MAX_REPROMPTS = 3
+MAX_TYPE_AHEAD = 16  # keys kept while a login is checked
 
 
 class MenuState(enum.Enum):
@@ -209,6 +210,9 @@ class VoicemailMenu:
     _deadline: float | None = None
     _reprompts: int = 0
     _after_play: Callable[[float], list[Action]] | None = None
+    # Keys typed while the login is checked (type-ahead): played into the menu
+    # once the login is accepted, dropped if it is refused.
+    _ahead: str = ""
 
     # -- inputs ---------------------------------------------------------------
 
@@ -225,8 +229,12 @@ class VoicemailMenu:
         """The caller pressed ``key`` (0-9, *, #); any other key (A-D) is ignored."""
         if len(key) != 1 or key not in DTMF_KEYS:
             return []
-        if self.state in (MenuState.CHECKING, MenuState.DONE, MenuState.RECORDING):
-            return []  # the login answer, the goodbye or the recording comes first
+        if self.state is MenuState.CHECKING:
+            # A caller who knows the menu types ahead while the PIN is checked.
+            self._ahead = (self._ahead + key)[:MAX_TYPE_AHEAD]
+            return []
+        if self.state in (MenuState.DONE, MenuState.RECORDING):
+            return []  # the goodbye or the recording comes first
         actions: list[Action] = []
         if self._playing is not None:
             actions.append(StopPlayback(self._playing))
@@ -260,12 +268,17 @@ class VoicemailMenu:
         self.messages = [m for m in ordered if not m.deleted]
         self.options.line_number = line_number
         self.failures = 0
-        return self._announce_counts(now)
+        actions = self._announce_counts(now)
+        ahead, self._ahead = self._ahead, ""
+        for key in ahead:
+            actions += self.digit(key, now)
+        return actions
 
     def login_failed(self, now: float) -> list[Action]:
         """Unknown mailbox, wrong PIN or locked: the caller hears the same either way."""
         if self.state is not MenuState.CHECKING:
             raise MenuError(f"login answer in state {self.state.value}")
+        self._ahead = ""  # typed before "incorrect" was heard: not the next try
         self.failures += 1
         if self.failures >= MAX_LOGIN_ATTEMPTS:
             return self._goodbye([("sound", "vm-incorrect")], now)

@@ -154,8 +154,8 @@ def test_refused_input_is_one_error_line_and_nothing_written(cli: Cli) -> None:
     )
     assert cli.error("line", "set", "+33123456789", "station_id=TWO", "colour=blue") == (
         "unknown setting 'colour'; settable: mode, fax_password, pin, sip_password, "
-        "station_id, header, language, mail_format, mail_from, mail_from_name, audio_format, "
-        "keep_voicemail"
+        "station_id, tsi, header, language, send_quality, send_max_attempts, mail_format, "
+        "mail_from, mail_from_name, audio_format, keep_voicemail"
     )
     assert cli.error("line", "set", "+33123456789", "station_id=TWO", "mode=fax2") == (
         "mode must be 'fax' or 'voicemail', not 'fax2'"

@@ -135,8 +135,9 @@ async def test_set_with_one_bad_value_changes_nothing(database: Database) -> Non
     with pytest.raises(InvalidLineInput) as info:
         await service.set(NUMBER, station_id="CHANGED", colour="blue")
     assert str(info.value) == ("unknown setting 'colour'; settable: mode, fax_password, pin, "
-                               "sip_password, station_id, header, language, mail_format, "
-                               "mail_from, mail_from_name, audio_format, keep_voicemail")
+                               "sip_password, station_id, tsi, header, language, send_quality, "
+                               "send_max_attempts, mail_format, mail_from, mail_from_name, "
+                               "audio_format, keep_voicemail")
     assert await service.get(NUMBER) == before
 
 
@@ -188,3 +189,28 @@ async def test_mail_settings_are_checked_and_stored(database: Database) -> None:
             await service.set(NUMBER, **{key: value})
         assert str(info.value) == message
     assert await service.get(NUMBER) == view
+
+
+async def test_send_settings_are_checked_and_stored(database: Database) -> None:
+    """Issue 13 item 3: default quality (S2), attempts (S4), transmit identity (S3)."""
+    service = LineService(database)
+    await service.add(NUMBER, "abcd1234")
+    view = await service.set(NUMBER, send_quality="Premium", send_max_attempts="7",
+                             tsi="+33 9 72 10 00 01")
+    assert (view.send_quality, view.send_max_attempts, view.tsi) == (
+        "premium", 7, "+33 9 72 10 00 01")
+    for key, value, message in [
+        ("send_quality", "ultra",
+         "send_quality must be one of normal, high, premium, best, not 'ultra'"),
+        ("send_max_attempts", "0", "send_max_attempts must be a whole number from 1 to 10 "
+                                   "(or empty for the configured default), not '0'"),
+        ("send_max_attempts", "٣", "send_max_attempts must be a whole number from 1 to 10 "
+                                   "(or empty for the configured default), not '٣'"),
+        ("tsi", "x" * 21, "station id must be at most 20 printable ASCII characters, "
+                          "e.g. '+33 1 23 45 67 89'"),
+    ]:
+        with pytest.raises(InvalidLineInput) as info:
+            await service.set(NUMBER, **{key: value})
+        assert str(info.value) == message
+    assert await service.get(NUMBER) == view
+    assert (await service.set(NUMBER, send_max_attempts="")).send_max_attempts is None

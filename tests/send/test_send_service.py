@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from faxcore.documents import Quality
 from faxcore.documents.tiff import read_tiff
+from faxcore.lines.service import LineService
 from faxcore.send import SendRefused, SendRequest, SendService
 from faxcore.storage.db import Database
 from faxcore.storage.models import SendJob, utcnow
@@ -94,3 +95,26 @@ async def test_the_queued_document_is_private_whatever_the_umask_and_flushed_to_
     assert oct(document.stat().st_mode & 0o777) == "0o600"
     assert oct(spool.stat().st_mode & 0o777) == "0o700"
     assert job.state == "queued"
+
+
+async def test_a_line_s_own_quality_attempts_and_transmit_identity_apply_unless_the_send_says(
+        lines: Database, tmp_path: Path, letter: Path) -> None:
+    """Issue 13 item 3: S2 default quality, S4 attempts and S3 TSI per line."""
+    await LineService(lines).set(FAX_LINE, send_quality="normal", send_max_attempts="5",
+                                 station_id="CSI RECEIVES", tsi="TSI SENDS")
+    service = SendService(lines, tmp_path / "spool", max_attempts=3)
+    [default] = await service.submit(SendRequest(line=FAX_LINE, to=["+33987654321"],
+                                                 files=[letter]))
+    [chosen] = await service.submit(SendRequest(line=FAX_LINE, to=["+33987654321"],
+                                                files=[letter], quality=Quality.PREMIUM))
+    assert (default.quality, default.max_attempts) == ("normal", 5)
+    assert (chosen.quality, chosen.max_attempts) == ("premium", 5)
+    async with lines.session(read_only=True) as session:
+        assert set(await session.scalars(select(SendJob.tsi))) == {"TSI SENDS"}
+    await LineService(lines).set(FAX_LINE, send_max_attempts="", tsi="")
+    [configured] = await service.submit(SendRequest(line=FAX_LINE, to=["+33987654321"],
+                                                    files=[letter]))
+    assert configured.max_attempts == 3
+    async with lines.session(read_only=True) as session:
+        job = await session.get(SendJob, configured.id)
+        assert job is not None and job.tsi == "CSI RECEIVES"  # no TSI: the station id

@@ -9,6 +9,7 @@ import pytest
 from faxcore.voicemail.errors import MenuError
 from faxcore.voicemail.menu import (
     MAX_LOGIN_ATTEMPTS,
+    MAX_TYPE_AHEAD,
     Action,
     ChangePin,
     Envelope,
@@ -341,11 +342,33 @@ def test_hash_says_goodbye_and_hangs_up() -> None:
     assert Hangup() in caller.press("#")
 
 
-def test_keys_while_checking_the_login_are_ignored() -> None:
+def test_keys_typed_while_the_login_is_checked_act_once_it_is_accepted() -> None:
+    """Type-ahead: a caller who knows the menu presses 1 before the counts are said."""
     caller = Caller(VoicemailMenu(mailbox="+33140000001"))
     caller.start()
     caller.press("4826#")
-    assert caller.press("123") == []
+    assert caller.press("1") == []  # nothing happens while the PIN is checked
+    actions = caller.login_ok([msg(7)])
+    assert played_messages(actions) == [7] and MoveMessage(7, "old") in actions
+
+
+def test_keys_typed_while_a_refused_login_is_checked_are_not_the_next_pin() -> None:
+    caller = Caller(VoicemailMenu(mailbox="+33140000001"))
+    caller.start()
+    caller.press("9051#")
+    caller.press("4826#")  # typed before "incorrect" was heard
+    assert sounds(caller.login_bad()) == ["vm-incorrect", "vm-password"]
+    assert caller.menu.state is MenuState.PIN
+    assert caller.press("1111#") == [Login("+33140000001", "1111")]
+
+
+def test_type_ahead_is_bounded() -> None:
+    caller = Caller(VoicemailMenu(mailbox="+33140000001"))
+    caller.start()
+    caller.press("4826#")
+    caller.press("6" * 1000)  # '6' is "next message": at most MAX_TYPE_AHEAD of them act
+    actions = caller.login_ok([msg(n) for n in range(40)])
+    assert len(played_messages(actions)) <= MAX_TYPE_AHEAD + 1
 
 
 def test_keys_a_to_d_and_other_non_keys_are_ignored() -> None:
