@@ -21,7 +21,7 @@ from faxcore.domain import CallDisposition, FaxState, LineMode, VoicemailFolder
 from faxcore.fax.loopback import write_synthetic_document
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import lab_pbx_config
-from faxcore.lab.stations import REMOTE_NUMBER, Carrier, to_fax_tiff
+from faxcore.lab.stations import REMOTE_NUMBER, Carrier
 from faxcore.lines.service import LineService
 from faxcore.send import SendRequest
 from faxcore.send import wiring as send_wiring
@@ -29,7 +29,7 @@ from faxcore.storage.db import Database
 from faxcore.voicemail.store import VoicemailStore
 from tests.calls.test_serve_lab import entries, serving, wait_for
 from tests.lab_fixtures import LAB_LINE
-from tests.reception.test_reception_lab import assert_same_pages, fax_line, faxes
+from tests.reception.test_reception_lab import assert_same_pages, fax_line, faxes, three_pages
 from tests.voicemail.test_deposit_lab import (
     RATE,
     messages,
@@ -51,10 +51,7 @@ OUTSIDE_DIDS = "+33972200001"  # a number the carrier does not route to faxcore
 
 async def test_a_remote_fax_machine_faxes_a_line_s_did_in_t38_and_g711_page_for_page(
         fax_line: FaxcoreConfig, tmp_path: Path) -> None:
-    document = tmp_path / "three-pages.tif"
-    write_synthetic_document(document, 3)
-    sent = tmp_path / "as-sent.tif"
-    await to_fax_tiff(document, sent)
+    document, sent = await three_pages(tmp_path)
     before = {f.id for f in await faxes(fax_line)}
     async with serving(fax_line) as served:
         carrier = Carrier(served)

@@ -72,12 +72,18 @@ async def fax_line(lab: Lab, lab_database: FaxcoreConfig) -> FaxcoreConfig:
     return lab_database
 
 
+async def three_pages(folder: Path) -> tuple[Path, Path]:
+    """A 3-page document to fax, and the fax TIFF its pages become (to compare with)."""
+    document = folder / "three-pages.tif"
+    write_synthetic_document(document, 3)
+    sent = folder / "as-sent.tif"
+    await to_fax_tiff(document, sent)
+    return document, sent
+
+
 async def test_t38_and_g711_faxes_from_the_ata_are_received_page_for_page(
         fax_line: FaxcoreConfig, tmp_path: Path) -> None:
-    document = tmp_path / "three-pages.tif"
-    write_synthetic_document(document, 3)
-    sent = tmp_path / "as-sent.tif"
-    await to_fax_tiff(document, sent)
+    document, sent = await three_pages(tmp_path)
     before = {f.id for f in await faxes(fax_line)}
     async with serving(fax_line) as served:
         ata = Ata(served)
