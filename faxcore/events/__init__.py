@@ -18,10 +18,10 @@ the outbox whether or not a broker is configured.
 """
 
 from faxcore.events.errors import BusUnavailable, EventError, InvalidEvent
-from faxcore.events.kinds import KINDS, EventKind, schema_for, topic
-from faxcore.events.outbox import Event, emit
+from faxcore.events.kinds import KINDS, EventKind, LineChange, schema_for, topic
+from faxcore.events.outbox import Event, emit, line_changed
 
 __all__ = [
-    "KINDS", "BusUnavailable", "Event", "EventError", "EventKind", "InvalidEvent", "emit",
-    "schema_for", "topic",
+    "KINDS", "BusUnavailable", "Event", "EventError", "EventKind", "InvalidEvent", "LineChange",
+    "emit", "line_changed", "schema_for", "topic",
 ]

@@ -29,11 +29,25 @@ class EventKind(enum.StrEnum):
     VOICEMAIL_MESSAGE = "voicemail.message"
     VOICEMAIL_HEARD = "voicemail.heard"
     VOICEMAIL_DELETED = "voicemail.deleted"
+    VOICEMAIL_RESTORED = "voicemail.restored"
+    VOICEMAIL_MARKED_NEW = "voicemail.marked_new"
     VOICEMAIL_MAILBOX_LOCKED = "voicemail.mailbox_locked"
     VOICEMAIL_MAILBOX_NEARLY_FULL = "voicemail.mailbox_nearly_full"
     CAMPAIGN_STATE = "campaign.state"
     LINE_CHANGED = "line.changed"
     LINE_FAX_PASSWORD_LOCKED = "line.fax_password_locked"
+
+
+class LineChange(enum.StrEnum):
+    """What a ``line.changed`` event is about (its ``change`` field)."""
+
+    ADDED = "added"
+    UPDATED = "updated"              # settings of ``line set``; ``keys`` names them
+    REMOVED = "removed"
+    FILTERS = "filters"              # R4 entries or refuse_anonymous
+    NOTIFY_ADDRESSES = "notify_addresses"
+    GREETING = "greeting"            # a greeting recorded, uploaded or chosen; ``keys``: its kind
+    MAILBOX_OPTIONS = "mailbox_options"
 
 
 JsonType = str | tuple[str, ...]
@@ -97,6 +111,10 @@ KINDS: dict[EventKind, KindSpec] = {
     EventKind.VOICEMAIL_DELETED: KindSpec(
         "A message went to the Deleted folder (or was purged: purged=true).",
         {"message_id": _ID, "purged": "boolean"}, ("message_id",)),
+    EventKind.VOICEMAIL_RESTORED: KindSpec(
+        "A message came back from the Deleted folder.", {"message_id": _ID}, ("message_id",)),
+    EventKind.VOICEMAIL_MARKED_NEW: KindSpec(
+        "A message heard before was marked new again.", {"message_id": _ID}, ("message_id",)),
     EventKind.VOICEMAIL_MAILBOX_LOCKED: KindSpec(
         "The mailbox was locked after repeated wrong PINs.",
         {"caller": "string", "failures": "integer", "until": "string"}, ()),
@@ -108,7 +126,9 @@ KINDS: dict[EventKind, KindSpec] = {
         "A campaign changed state.",
         {"campaign_id": _ID, "state": "string"}, ("campaign_id", "state")),
     EventKind.LINE_CHANGED: KindSpec(
-        "A line was added, changed or removed (settings never carry secrets).",
+        "A line was added, changed or removed: change is added, updated, removed, filters, "
+        "notify_addresses, greeting or mailbox_options; keys names what changed (settings "
+        "never carry secrets).",
         {"change": "string", "keys": "array"}, ("change",)),
     EventKind.LINE_FAX_PASSWORD_LOCKED: KindSpec(
         "The fax password (web, API, e-mail to fax) was locked after repeated wrong ones.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faxcore.events.errors import InvalidEvent
-from faxcore.events.kinds import KINDS, SCHEMA_VERSION, EventKind, parse_kind
+from faxcore.events.kinds import KINDS, SCHEMA_VERSION, EventKind, LineChange, parse_kind
 from faxcore.storage.models import OutboxEvent, utcnow
 
 # Arbitrary namespace of faxcore's per-line outbox locks among PostgreSQL's
@@ -109,6 +109,13 @@ async def emit(session: AsyncSession, *, line: str, kind: EventKind | str,
                             created_at=event.time))
     await session.flush()
     return event.id
+
+
+async def line_changed(session: AsyncSession, line: str, change: LineChange,
+                       keys: Iterable[str] = ()) -> str:
+    """N1: one ``line.changed`` event for a change of a line's settings (never a secret)."""
+    return await emit(session, line=line, kind=EventKind.LINE_CHANGED,
+                      data={"change": change.value, "keys": sorted(keys)})
 
 
 async def unpublished(session: AsyncSession, limit: int = 100) -> list[OutboxEvent]:

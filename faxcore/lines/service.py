@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from faxcore.config import FaxcoreConfig
 from faxcore.domain import LineMode, SecretKind
-from faxcore.events import EventKind, emit
+from faxcore.events import LineChange, line_changed
 from faxcore.lines import policy
 from faxcore.lines.attempts import guard_for
 from faxcore.lines.errors import InvalidLineInput, LineExists, LineNotFound
@@ -152,8 +152,7 @@ class LineService:
                     raise LineExists(f"line {normal} already exists")
                 session.add(line)
                 await session.flush()
-                await emit(session, line=normal, kind=EventKind.LINE_CHANGED,
-                           data={"change": "added", "keys": []})
+                await line_changed(session, normal, LineChange.ADDED)
         except IntegrityError as exc:
             # A concurrent add won the race between the check and the insert.
             raise LineExists(f"line {normal} already exists") from exc
@@ -192,8 +191,7 @@ class LineService:
                 else:
                     setattr(line, key, value)
             await session.flush()
-            await emit(session, line=line.number, kind=EventKind.LINE_CHANGED,
-                       data={"change": "updated", "keys": sorted(changes)})
+            await line_changed(session, line.number, LineChange.UPDATED, changes)
             await session.refresh(line)
             return LineView.of(line)
 
@@ -234,8 +232,7 @@ class LineService:
             line = await self._row(session, number)
             view = LineView.of(line)
             await session.delete(line)
-            await emit(session, line=line.number, kind=EventKind.LINE_CHANGED,
-                       data={"change": "removed", "keys": []})
+            await line_changed(session, line.number, LineChange.REMOVED)
         return view
 
     async def verify_fax_password(self, number: str, password: str, who: str = "") -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from faxcore.events import LineChange, line_changed
 from faxcore.lines.service import find_line
 from faxcore.notify.errors import AddressNotFound, TooManyAddresses
 from faxcore.notify.prefs import (
@@ -58,6 +59,7 @@ class NotifyService:
                     session.add(row)
                 row.kinds = format_preferences(prefs)
                 await session.flush()
+                await line_changed(session, line.number, LineChange.NOTIFY_ADDRESSES)
                 return _view(line.number, row)
         except IntegrityError as exc:
             raise TooManyAddresses(f"{clean} was added concurrently; try again") from exc
@@ -73,6 +75,7 @@ class NotifyService:
                 raise AddressNotFound(f"line {line.number} does not notify {clean}")
             view = _view(line.number, row)
             await session.delete(row)
+            await line_changed(session, line.number, LineChange.NOTIFY_ADDRESSES)
             return view
 
     async def list(self, number: str) -> list[AddressView]:

@@ -24,6 +24,7 @@ from faxcore.calls.handlers import Call, Refusal, Screen
 from faxcore.calls.numbers import candidates, digits_of
 from faxcore.domain import FilterKind, LineInfo
 from faxcore.errors import NotFoundError
+from faxcore.events import LineChange, line_changed
 from faxcore.reception.errors import InvalidFilter
 from faxcore.storage.db import Database
 from faxcore.storage.models import CallFilter, Line
@@ -106,6 +107,7 @@ class FilterService:
                 CallFilter.pattern == entry.pattern))
             if exists is None:
                 session.add(CallFilter(line_id=line.id, kind=kind, pattern=entry.pattern))
+                await line_changed(session, line.number, LineChange.FILTERS, [kind.value])
         return entry
 
     async def remove(self, number: str, kind: FilterKind, pattern: str) -> None:
@@ -118,14 +120,17 @@ class FilterService:
                 CallFilter.pattern == normalized))
             if not getattr(result, "rowcount", 0):
                 raise NotFoundError(f"line {number} has no {kind.value} entry {normalized}")
+            await line_changed(session, line.number, LineChange.FILTERS, [kind.value])
 
     async def set_refuse_anonymous(self, number: str, refuse: bool) -> None:
         """Refuse (or accept again) callers who withhold their number."""
         line = await self._line(number)
         async with self.db.session() as session:
             row = await session.get(Line, line.id)
-            if row is not None:
+            if row is not None and row.refuse_anonymous != refuse:
                 row.refuse_anonymous = refuse
+                await line_changed(session, line.number, LineChange.FILTERS,
+                                   ["refuse_anonymous"])
 
     async def settings(self, line_id: int) -> tuple[bool, list[FilterEntry]]:
         """``(refuse_anonymous, entries)`` of a line, for the decision at call time."""

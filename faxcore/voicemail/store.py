@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from faxcore.config import FaxcoreConfig
 from faxcore.domain import VoicemailFolder
-from faxcore.events.kinds import EventKind
-from faxcore.events.outbox import emit
+from faxcore.events.kinds import EventKind, LineChange
+from faxcore.events.outbox import emit, line_changed
 from faxcore.lines.errors import LineNotFound
 from faxcore.lines.service import find_line
 from faxcore.storage.db import Database
@@ -165,6 +165,7 @@ class VoicemailStore:
                                               sha256=digest))
             else:
                 row.path, row.sha256 = str(target), digest
+            await line_changed(session, line.number, LineChange.GREETING, [kind])
         return target
 
     async def use_greeting(self, number: str, kind: str) -> None:
@@ -179,6 +180,7 @@ class VoicemailStore:
                 box.greeting = kind
             else:
                 box.override = None if kind == "none" else kind
+            await line_changed(session, line.number, LineChange.GREETING, [kind])
 
     async def set_options(self, number: str, *, skip_pin: bool | None = None,
                           autoplay: bool | None = None,
@@ -198,6 +200,9 @@ class VoicemailStore:
                 box.autoplay = autoplay
             if envelope is not None:
                 box.envelope = envelope
+            given = {"skip_pin": skip_pin, "autoplay": autoplay, "envelope": envelope}
+            await line_changed(session, line.number, LineChange.MAILBOX_OPTIONS,
+                               [name for name, value in given.items() if value is not None])
             return MailboxOptions(line.number, box.skip_pin, box.autoplay, Envelope(box.envelope))
 
     # -- messages -------------------------------------------------------------
@@ -324,6 +329,12 @@ class VoicemailStore:
                            data={"message_id": row.id, "purged": False})
             elif folder is VoicemailFolder.OLD and row.folder is VoicemailFolder.NEW:
                 await emit(session, line=number, kind=EventKind.VOICEMAIL_HEARD,
+                           data={"message_id": row.id})
+            elif row.folder is VoicemailFolder.DELETED and folder is not VoicemailFolder.DELETED:
+                await emit(session, line=number, kind=EventKind.VOICEMAIL_RESTORED,
+                           data={"message_id": row.id})
+            elif folder is VoicemailFolder.NEW and row.folder is VoicemailFolder.OLD:
+                await emit(session, line=number, kind=EventKind.VOICEMAIL_MARKED_NEW,
                            data={"message_id": row.id})
             if folder is not VoicemailFolder.DELETED:
                 row.deleted_at = None

@@ -33,6 +33,8 @@ SAMPLES: dict[EventKind, dict[str, Any]] = {
                                   "urgent": True, "private": False},
     EventKind.VOICEMAIL_HEARD: {"message_id": 1},
     EventKind.VOICEMAIL_DELETED: {"message_id": 1, "purged": False},
+    EventKind.VOICEMAIL_RESTORED: {"message_id": 1},
+    EventKind.VOICEMAIL_MARKED_NEW: {"message_id": 1},
     EventKind.VOICEMAIL_MAILBOX_LOCKED: {"failures": 5},
     EventKind.VOICEMAIL_MAILBOX_NEARLY_FULL: {"messages": 92, "max_messages": 100},
     EventKind.CAMPAIGN_STATE: {"campaign_id": 2, "state": "running"},
