@@ -138,16 +138,28 @@ async def test_a_phone_on_the_network_dials_in_types_mailbox_and_pin_and_hears_a
         await store.set_options(LAB_LINE, autoplay=False)
         last = await _last_event(db)
         kept = await store.save_message(await store.line_id(LAB_LINE), "0611223344", audio)
-    # Mailbox (the line's number as dialled in France), PIN, '1' plays it, '#' leaves.
-    keys = f"ww{MAILBOX}#ww{PIN}#wwww1{'w' * 40}#"
+    # Mailbox (the line's number as dialled in France), PIN, '1' plays it. The
+    # caller stays until the message was heard to the end (the PIN check, the
+    # envelope and the message take their time on a loaded machine), then hangs up.
+    keys = f"ww{MAILBOX}#ww{PIN}#wwww1"
     async with serving(config) as served:
-        outcome = await Carrier(served).call(ACCESS_DID, dtmf=keys, seconds=10)
+        carrier = Carrier(served)
+        call = asyncio.create_task(carrier.call(ACCESS_DID, dtmf=keys, seconds=90))
+
+        async def heard() -> bool:
+            return bool(await _events(config, ("voicemail.heard",), last))
+
+        try:
+            await wait_for(heard, 80, "the message to be heard")
+        finally:
+            await carrier.instance.rx("channel request hangup all")
+            outcome = await call
     assert outcome.answered, outcome
     async with Database(config.database_url) as db:
         after = await VoicemailStore(db, config).get(kept.id)
     assert after.folder is VoicemailFolder.OLD, after
-    heard = [payload for kind, payload in await _events(config, ("voicemail.heard",), last)]
-    assert len(heard) == 1 and str(kept.id) in heard[0]
+    [(_, payload)] = await _events(config, ("voicemail.heard",), last)
+    assert f'"message_id": {kept.id}' in payload
 
 
 @pytest.fixture
