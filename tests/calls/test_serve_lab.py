@@ -25,7 +25,7 @@ from faxcore.config import FaxcoreConfig
 from faxcore.domain import CallDisposition
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import lab_pbx_config, pid_alive, read_state, running_lab_target
-from faxcore.lab.stations import Ata
+from faxcore.lab.stations import Ata, Carrier
 from faxcore.lines.service import LineService
 from faxcore.runtime.readiness import NOTIFY_SOCKET, readiness_listener, wait_ready
 from faxcore.runtime.serve import serve
@@ -138,6 +138,8 @@ async def _ended(config: FaxcoreConfig, index: int) -> bool:
 
 async def test_unknown_number_is_refused_with_cause_1_and_logged(
         lab_up: FaxcoreConfig) -> None:
+    """A call from the network to a number that is no line (a line's own calls
+    to such numbers go out: ``tests/send/test_from_machine_lab.py``)."""
     async with serving(lab_up) as served:
         await _refused_call(served)
 
@@ -145,19 +147,19 @@ async def test_unknown_number_is_refused_with_cause_1_and_logged(
 async def _refused_call(served: FaxcoreConfig) -> None:
     before = len(await entries(served))
     lab = Lab(served)
-    ata_log = lab.chroot.host_path("/var/log/faxcore-lab/ata/messages.log")
-    offset = ata_log.stat().st_size
-    await lab.ata.rx("pjsip set logger on")
+    carrier_log = lab.chroot.host_path("/var/log/faxcore-lab/carrier/messages.log")
+    offset = carrier_log.stat().st_size
+    await lab.carrier.rx("pjsip set logger on")
     try:
-        outcome = await Ata(served).call(UNKNOWN, seconds=2)
+        outcome = await Carrier(served).call(UNKNOWN, seconds=2)
     finally:
-        await lab.ata.rx("pjsip set logger off")
+        await lab.carrier.rx("pjsip set logger off")
     assert not outcome.answered and outcome.reason == "failed", outcome
     assert outcome.elapsed < 5  # refused at once, never rang
-    with ata_log.open("rb") as log:
+    with carrier_log.open("rb") as log:
         log.seek(offset)
         sip = log.read().decode(errors="replace")
-    # Q.850 cause 1 reaches the ATA as SIP 404 Not Found.
+    # Q.850 cause 1 reaches the network as SIP 404 Not Found.
     assert "SIP/2.0 404 Not Found" in sip
     rows = await entries(served)
     assert len(rows) == before + 1
