@@ -7,6 +7,8 @@ export FAXCORE_TEST_PG_URL ?= postgresql://faxcore:faxcore@127.0.0.1:5432/faxcor
 # checkout on the same host runs with a first slot past this one's. Three workers on
 # two cores: the lab tests mostly wait on real-time calls, so a third worker
 # keeps the suite under 15 minutes (two took 15:20 with the issue-12 tests).
+# Work stealing: an idle worker takes queued tests from a busy one, so the
+# long lab tests do not all end up at the tail of one worker.
 TEST_WORKERS ?= 3
 export FAXCORE_TEST_LAB_SLOT ?= 0
 
@@ -23,7 +25,7 @@ test: setup
 	$(VENV)/bin/ruff check faxcore tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --durations=25 tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=25 tests
 
 # The lab tests SOAK_RUNS times in a row (issue 12): stops at the first red
 # run; each run's wall time and result are printed and kept in soak-N.log.
@@ -31,7 +33,7 @@ SOAK_RUNS ?= 5
 soak: setup
 	@for n in $$(seq 1 $(SOAK_RUNS)); do \
 		start=$$(date +%s); \
-		if $(PY) -m pytest -q -n $(TEST_WORKERS) -m lab tests > soak-$$n.log 2>&1; then \
+		if $(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m lab tests > soak-$$n.log 2>&1; then \
 			echo "soak run $$n/$(SOAK_RUNS): green in $$(( $$(date +%s) - start )) s, $$(tail -1 soak-$$n.log)"; \
 		else \
 			echo "soak run $$n/$(SOAK_RUNS): RED in $$(( $$(date +%s) - start )) s, see soak-$$n.log"; exit 1; \

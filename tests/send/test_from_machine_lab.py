@@ -49,7 +49,9 @@ async def machine_line(lab: Lab, lab_database: FaxcoreConfig, smtp_server: SmtpS
         await LineService(db).set(LAB_LINE, mode="fax", station_id=TSI, header=HEADER,
                                   language="en")
         await NotifyService(db).add(LAB_LINE, REPORTS, "fax")
-    config = replace(lab_database, send=replace(lab_database.send, **FAST),  # type: ignore[arg-type]
+    # Two jobs of the line at once: both faxes go out together.
+    config = replace(lab_database,
+                     send=replace(lab_database.send, **FAST, max_per_line=2),  # type: ignore[arg-type]
                      smtp=SmtpConfig(url=smtp_server.url, timeout=10.0,
                                      from_address="fax@example.net"),
                      notify=NotifyConfig(poll_interval=0.1, retry_initial=0.5, retry_max=2.0))
