@@ -50,12 +50,14 @@ def destination(dialled: str, line_number: str, barring: Barring) -> str:
     number in the line's country, or a barred destination.
     """
     text = dialled.strip()[:MAX_DIALLED + 1]
+    # What the refusal shows of it: printable ASCII only, bounded.
+    shown = "".join(c for c in text if c.isascii() and c.isprintable())[:MAX_DIALLED]
     if len(text) > MAX_DIALLED:
-        raise DestinationRefused(f"number {text[:MAX_DIALLED]!r}... is too long",
-                                 CAUSE_INVALID_NUMBER)
+        raise DestinationRefused(f"number {shown!r}... is too long", CAUSE_INVALID_NUMBER)
     if not _DIALLABLE.fullmatch(text):
         # libphonenumber would read letters as a vanity number: a machine dials digits.
-        raise DestinationRefused(f"number {text!r} is not a phone number", CAUSE_INVALID_NUMBER)
+        raise DestinationRefused(f"number {shown!r} is not a phone number",
+                                 CAUSE_INVALID_NUMBER)
     region = phonenumbers.region_code_for_number(phonenumbers.parse(line_number))
     if text.startswith("00"):
         text = "+" + text[2:]

@@ -13,6 +13,7 @@ and retried per the ``RetryPolicy``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -222,7 +223,8 @@ class SendQueue:
                 view = JobView.of(job)
         if not held:
             raise _lost(claim)
-        await self._release_spool([view])
+        # A stop arriving now must not leave the finished batch's document behind.
+        await asyncio.shield(self._release_spool([view]))
         return view
 
     async def _settle(self, session: AsyncSession, job: SendJob, failure: Failure | None,
@@ -250,7 +252,7 @@ class SendQueue:
         """Record attempts whose lease expired as interrupted; returns how many."""
         async with self.db.session() as session:
             finished = await self._reap(session, now or await self.db.now(session))
-        await self._release_spool(finished)
+        await asyncio.shield(self._release_spool(finished))
         return len(finished)
 
     async def _reap(self, session: AsyncSession, now: datetime) -> list[JobView]:
@@ -279,7 +281,7 @@ class SendQueue:
             job.finished_at, job.reason = utcnow(), "cancelled"
             job.lease_owner = job.lease_expires_at = None
             view = JobView.of(job)
-        await self._release_spool([view])
+        await asyncio.shield(self._release_spool([view]))
         return view
 
     async def _release_spool(self, jobs: Sequence[JobView]) -> None:

@@ -63,6 +63,7 @@ def test_configured_prefixes_are_barred() -> None:
 
 @given(st.text(max_size=60))
 @example("0" * 33)
+@example("0000000000000\x1f\x1f\x1f\x08\U00018d09\U00018d09\U0001bc9a\U0001dab0\U0002ebe1")
 @example("+" + "9" * 15)
 def test_any_dialled_string_is_refused_or_becomes_one_e164_number(dialled: str) -> None:
     """What a caller's machine sends is untrusted: one E.164 number out, or a refusal."""
@@ -70,6 +71,7 @@ def test_any_dialled_string_is_refused_or_becomes_one_e164_number(dialled: str) 
         number = destination(dialled, FRENCH_LINE, OPEN)
     except DestinationRefused as refused:
         assert refused.cause in (CAUSE_INVALID_NUMBER, CAUSE_REJECTED)
-        assert len(str(refused)) < 120
+        message = str(refused)
+        assert len(message) < 120 and message.isascii() and message.isprintable(), message
         return
     assert re.fullmatch(r"\+[1-9][0-9]{1,14}", number)

@@ -48,14 +48,15 @@ async def test_worker_sends_every_job_once_and_records_the_attempt(
     sent_pages = read_tiff(tmp_path / "spool" / f"{jobs[0].batch}.tif")
     worker = SendWorker(queue, _loopback(received), "w1", slots=2, poll_interval=0.05)
     runner = asyncio.create_task(worker.run())
+    document = tmp_path / "spool" / f"{jobs[0].batch}.tif"
     try:
         async with asyncio.timeout(120):
-            while {j.state for j in await queue.jobs()} != {"sent"}:
+            # Both sent, and then (after their commit) the batch's document removed.
+            while {j.state for j in await queue.jobs()} != {"sent"} or document.exists():
                 await asyncio.sleep(0.1)
     finally:
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
-    assert not (tmp_path / "spool" / f"{jobs[0].batch}.tif").exists()  # finished: removed
     for job in jobs:
         view = await queue.job(job.id)
         [attempt] = view.history
