@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from faxcore.asterisk.credentials import secret_path
 from faxcore.config import FaxcoreConfig, load_config
@@ -190,7 +191,32 @@ def lab_line_restored(request: pytest.FixtureRequest) -> Iterator[None]:
     try:
         yield
     finally:
-        asyncio.run(_restore_line_settings(config, settings))
+        try:
+            asyncio.run(_restore_line_settings(config, settings))
+        except OperationalError as exc:
+            # Met once in CI: the lab database stayed write-locked across two
+            # tests. Name whoever holds it, for the next occurrence.
+            raise AssertionError(f"the lab database is locked after {request.node.name}; "
+                                 f"open by {_holders(config)}") from exc
+
+
+def _holders(config: FaxcoreConfig) -> str:
+    """The processes (pid, command, thread names) that have the SQLite lab database open."""
+    database = str(Path(config.data_dir) / "faxcore.db")
+    found = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            paths = {os.readlink(fd) for fd in fd_dir.iterdir()}
+        except OSError:
+            continue
+        if any(p.startswith(database) for p in paths):
+            pid = fd_dir.parent.name
+            command = (fd_dir.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                errors="replace").strip()
+            threads = sorted({(t / "comm").read_text().strip()
+                              for t in (fd_dir.parent / "task").iterdir()})
+            found.append(f"pid {pid} ({command[:120]}; threads {', '.join(threads)})")
+    return "; ".join(found) or "no process"
 
 
 @pytest.fixture(autouse=True)

@@ -243,6 +243,10 @@ class StasisApp:
             try:
                 if call.answered:
                     await asyncio.shield(self._finish(call, stopping))
+            except Exception:
+                # The call is over either way; its log entry stays open for the
+                # next start's reconcile. Other calls and serve go on.
+                log.exception("call %s: its end could not be recorded", call.id)
             finally:
                 self.calls.pop(call.id, None)
 

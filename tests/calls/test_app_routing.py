@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from faxcore.ari.client import AriClient, StuckRequest
 from faxcore.ari.errors import AriUnavailable
@@ -248,3 +249,32 @@ async def test_stopping_hangs_up_every_call_at_once_even_with_one_channel_stuck(
     assert stuck.ended_at is not None and other.ended_at is not None
     assert stuck.detail == "stuck in Asterisk: DELETE /channels/9.9 got no answer"
     assert other.detail == "faxcore stopped"
+
+
+async def test_a_call_whose_end_cannot_be_recorded_takes_nothing_else_down(
+        database: Database, server: AriServer, caplog: pytest.LogCaptureFixture) -> None:
+    """A database that refuses the closing write (SQLite's "database is locked" after its
+    busy timeout, met once in CI) ends that call's handling only. The fault is injected:
+    a real SQLite cannot be made to time out on demand."""
+    await LineService(database).add("+33972100001", "Closing-line-1x")
+
+    class LockedOnce(CallLog):
+        async def close_call(self, channel_id: str, **kwargs: object) -> None:
+            if channel_id == "1.1":
+                raise OperationalError("UPDATE call_log", {}, Exception("database is locked"))
+            await super().close_call(channel_id, **kwargs)  # type: ignore[arg-type]
+
+    async def answered(call: Call, line: LineInfo) -> None:
+        call.mark_gone(16)
+
+    calllog = LockedOnce(database)
+    async with (ari_client(server.port) as ari, asyncio.TaskGroup() as tg):
+        app = StasisApp(ari, calllog, handlers={LineMode.FAX: answered})
+        app.dispatch(start_event(args=["inbound", "+33972100001"], channel={"id": "1.1"}), tg)
+        app.dispatch(start_event(args=["inbound", "+33972100001"], channel={"id": "1.2"}), tg)
+    assert app.calls == {}
+    first, second = await calllog.entries(["1.1", "1.2"])
+    by_id = {entry.channel_id: entry for entry in (first, second)}
+    assert by_id["1.1"].ended_at is None  # left for the next start's reconcile
+    assert by_id["1.2"].ended_at is not None and by_id["1.2"].cause == 16
+    assert "call 1.1: its end could not be recorded" in caplog.text
