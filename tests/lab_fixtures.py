@@ -205,18 +205,31 @@ def _holders(config: FaxcoreConfig) -> str:
     database = str(Path(config.data_dir) / "faxcore.db")
     found = []
     for fd_dir in Path("/proc").glob("[0-9]*/fd"):
-        try:
-            paths = {os.readlink(fd) for fd in fd_dir.iterdir()}
-        except OSError:
-            continue
-        if any(p.startswith(database) for p in paths):
+        if any(_link(fd).startswith(database) for fd in _entries(fd_dir)):
             pid = fd_dir.parent.name
-            command = (fd_dir.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(
-                errors="replace").strip()
-            threads = sorted({(t / "comm").read_text().strip()
-                              for t in (fd_dir.parent / "task").iterdir()})
+            try:
+                command = (fd_dir.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                    errors="replace").strip()
+                threads = sorted({(t / "comm").read_text().strip()
+                                  for t in _entries(fd_dir.parent / "task")})
+            except OSError:
+                continue  # ended meanwhile
             found.append(f"pid {pid} ({command[:120]}; threads {', '.join(threads)})")
     return "; ".join(found) or "no process"
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:  # the process ended meanwhile
+        return []
+
+
+def _link(fd: Path) -> str:
+    try:
+        return os.readlink(fd)
+    except OSError:  # closed meanwhile (the listing's own descriptor, for one)
+        return ""
 
 
 @pytest.fixture(autouse=True)
