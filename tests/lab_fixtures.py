@@ -54,7 +54,8 @@ def _lab_slot(environ: Mapping[str, str]) -> int:
 LAB_SLOT = _lab_slot(os.environ)
 TEST_CACHE_DIR = "/var/cache/faxcore/lab-tests" + (f"-{LAB_SLOT}" if LAB_SLOT else "")
 SHARED_CACHE_DIR = "/var/cache/faxcore/lab"
-# Where a lab test whose ARI request got no answer leaves the PBX's backtrace.
+# Where a lab test whose ARI request got no answer leaves the PBX's backtrace,
+# and a failed lab test the Asterisk logs written while it ran.
 EVIDENCE_DIR = Path("/var/tmp/faxcore-test-evidence") / f"slot-{LAB_SLOT}"
 LAB_LINE = "+33972100001"
 LAB_LINE_SIP_PASSWORD = "Lab-line-42x"
@@ -232,6 +233,54 @@ def _link(fd: Path) -> str:
         return ""
 
 
+# A failed test's report, read by the fixtures that keep its evidence.
+FAILED_PHASES = pytest.StashKey[set[str]]()
+# What a failed test keeps of each Asterisk's messages.log: its last bytes.
+KEPT_LOG_BYTES = 4 * 1024 * 1024
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Remember which phases of a test failed, for its evidence fixtures' teardown."""
+    report: pytest.TestReport = yield
+    if report.failed:
+        item.stash.setdefault(FAILED_PHASES, set()).add(report.when)
+    return report
+
+
+@pytest.fixture(autouse=True)
+def lab_logs_kept_when_failed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A failed lab test leaves what the PBX, the ATA and the carrier logged while
+    it ran in ``EVIDENCE_DIR`` (the lab's logs are emptied at the next start, and
+    CI's temp folders are gone with the machine)."""
+    if "lab" not in request.fixturenames:
+        yield
+        return
+    lab: Lab = request.getfixturevalue("lab")
+    instances = (lab.pbx, lab.ata, lab.carrier)
+    logs = [inst.chroot.host_path(f"{inst.log_dir}/messages.log") for inst in instances]
+    starts = [log.stat().st_size if log.exists() else 0 for log in logs]
+    yield
+    if not request.node.stash.get(FAILED_PHASES, set()):
+        return
+    EVIDENCE_DIR.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for inst, log, start in zip(instances, logs, starts, strict=True):
+        if not log.exists():
+            continue
+        with log.open("rb") as source:
+            source.seek(max(start, log.stat().st_size - KEPT_LOG_BYTES))
+            path = EVIDENCE_DIR / f"{_file_name(request.node.name)}-{inst.name}-messages.log"
+            path.write_bytes(source.read())
+        kept.append(str(path))
+    request.node.add_report_section("teardown", "lab logs", "kept in " + ", ".join(kept))
+
+
+def _file_name(test_name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in test_name)
+
+
 @pytest.fixture(autouse=True)
 def pbx_backtrace_when_ari_stalls(request: pytest.FixtureRequest,
                                   caplog: pytest.LogCaptureFixture) -> Iterator[None]:
@@ -252,8 +301,7 @@ def pbx_backtrace_when_ari_stalls(request: pytest.FixtureRequest,
     except LabError as exc:
         trace = f"no backtrace: {exc}"
     EVIDENCE_DIR.mkdir(parents=True, exist_ok=True)
-    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
-    path = EVIDENCE_DIR / f"{name}-pbx-backtrace.txt"
+    path = EVIDENCE_DIR / f"{_file_name(request.node.name)}-pbx-backtrace.txt"
     path.write_text("\n".join(stalls) + "\n\n" + trace)
     request.node.add_report_section(
         "teardown", "PBX backtrace", f"ARI stalled; kept in {path}\n" + trace)

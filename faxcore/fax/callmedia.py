@@ -144,6 +144,9 @@ async def run_fax_over_call(
                 finally:
                     watcher.cancel()
                     silence.cancel()
+            if not result.success:
+                log.warning("fax on %s failed after %d page(s): %s; its last T.30 exchanges:\n%s",
+                            channel_id, result.pages, result.t30_text, "\n".join(result.trace))
             return result
         finally:
             await asyncio.shield(_tear_down(ari, bridge.id, external))

@@ -61,6 +61,9 @@ class FaxCompleted:
     ecm: bool
     remote_ident: str
     duration: float
+    # A failed call's last T.30 log lines (frames, states, timers), oldest first,
+    # each "<seconds since the start> <line>": why it failed, for the operator.
+    trace: tuple[str, ...] = ()
 
 
 FaxEvent = RemoteIdentified | Negotiated | PageTransferred | PageRefused | FaxCompleted

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from faxcore.config import FaxConfig
 from faxcore.fax.errors import FaxOptionsError
 from faxcore.spandsp import MAX_HEADER_INFO_LEN, MAX_IDENT_LEN, Modems, Resolutions
 
@@ -133,3 +134,14 @@ class FaxSessionOptions:
         for resolution in self.resolutions:
             flags |= resolution.flag
         return flags
+
+
+def receiving(fax: FaxConfig, file: Path, local_ident: str) -> FaxSessionOptions:
+    """A fax taken from a caller over the call's audio, as the operator set reception up.
+
+    One place for both callers that receive: a line's incoming fax and a
+    line's own machine faxing out (T.38 reaches both as audio through
+    Asterisk's gateway).
+    """
+    return FaxSessionOptions(Direction.RECEIVE, SessionWire.AUDIO, file, local_ident=local_ident,
+                             ecm=fax.ecm, max_duration=float(fax.max_call_seconds))

@@ -29,6 +29,7 @@ up to 524,288 T.6 rows of 216 bytes, 113 MB, freed as the call ends.
 from __future__ import annotations
 
 import os
+import re
 from collections import deque
 from pathlib import Path
 from types import TracebackType
@@ -75,6 +76,14 @@ _IMAGE_SIZES = (
 _COMPRESSIONS = Compressions.T4_1D | Compressions.T4_2D | Compressions.T6
 # Vertical resolution assumed while spandsp reports none (no page yet): the finest.
 _FINEST_Y_PIXELS_PER_METRE = 15400
+# T.30 log lines kept for a failed call's report: a page costs about a dozen,
+# so this holds the last few pages' exchanges and how the call ended.
+TRACE_LINES = 120
+# Not kept: the raw bytes spandsp dumps after each frame's name, and the lines
+# logged for each of an ECM block's (up to 256) image frames, which would push
+# the protocol exchanges out of the trace.
+_TRACE_NOISE = re.compile(
+    r"[RT]x: [0-9a-f]{2}( [0-9a-f]{2})*$|[RT]x: FCD |Storing ECM frame|Stop none ")
 
 
 class FaxSession:
@@ -96,6 +105,7 @@ class FaxSession:
         self._fraction = 0.0
         self._last_timer = now
         self.invalid_packets = 0
+        self._trace: deque[str] = deque(maxlen=TRACE_LINES)
         if options.direction is Direction.SEND:
             _check_readable(options.file)
         else:
@@ -133,6 +143,7 @@ class FaxSession:
         t30.set_phase_b_handler(self._on_phase_b)
         t30.set_phase_d_handler(self._on_phase_d)
         t30.set_phase_e_handler(self._on_phase_e)
+        t30.trace(self._on_trace)
 
     # ------------------------------------------------------------------ state
     @property
@@ -360,6 +371,10 @@ class FaxSession:
                 )
             )
 
+    def _on_trace(self, line: str) -> None:
+        if not _TRACE_NOISE.match(line):
+            self._trace.append(f"{self._now - self._start:8.3f} {line}")
+
     def _on_phase_e(self, code: int) -> None:
         if self._completed is not None:
             return
@@ -377,8 +392,9 @@ class FaxSession:
                 f"{self.options.max_page_length_mm:g} mm ({self._refused.max_rows} rows "
                 f"at {self._refused.resolution})"
             )
+        success = code == T30Error.OK and self._refused is None
         self._completed = FaxCompleted(
-            success=code == T30Error.OK and self._refused is None,
+            success=success,
             t30_code=code,
             t30_text=text,
             pages=self._pages,
@@ -386,6 +402,7 @@ class FaxSession:
             ecm=bool(st.ecm) if st is not None and self._pages else False,
             remote_ident=self._remote_ident,
             duration=self._now - self._start,
+            trace=() if success else tuple(self._trace),
         )
         self._events.append(self._completed)
 

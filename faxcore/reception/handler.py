@@ -17,7 +17,7 @@ from faxcore.fax.events import (
     PageTransferred,
     RemoteIdentified,
 )
-from faxcore.fax.options import Direction, FaxSessionOptions, SessionWire
+from faxcore.fax.options import receiving
 from faxcore.fax.session import FaxSession
 from faxcore.media.server import AudioSocketServer
 from faxcore.reception.store import FaxStore
@@ -43,9 +43,7 @@ class FaxReceptionHandler:
         local_id = line.station_id or line.number
         fax = await self.store.start(line, caller=call.channel.caller.number,
                                      channel_id=call.id, local_station_id=local_id)
-        options = FaxSessionOptions(
-            Direction.RECEIVE, SessionWire.AUDIO, Path(fax.tiff_path), local_ident=local_id,
-            ecm=self.config.fax.ecm, max_duration=float(self.config.fax.max_call_seconds))
+        options = receiving(self.config.fax, Path(fax.tiff_path), local_id)
         transport = "audio"
 
         async def progress(event: FaxEvent) -> None:

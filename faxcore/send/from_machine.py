@@ -27,7 +27,7 @@ from faxcore.config import FaxcoreConfig
 from faxcore.domain import LineInfo, LineMode
 from faxcore.fax.callmedia import enable_t38_gateway, run_fax_over_call
 from faxcore.fax.events import FaxEvent
-from faxcore.fax.options import Direction, FaxSessionOptions, SessionWire
+from faxcore.fax.options import receiving
 from faxcore.fax.session import FaxSession
 from faxcore.media.server import AudioSocketServer
 from faxcore.send.destination import (
@@ -81,10 +81,7 @@ class FaxMachineOutbound:
         to = destination(call.called, line.number, self.barring)
         await asyncio.to_thread(self.work_dir.mkdir, mode=0o700, parents=True, exist_ok=True)
         tiff = self.work_dir / f"from-machine-{uuid.uuid4().hex}.tif"
-        options = FaxSessionOptions(
-            Direction.RECEIVE, SessionWire.AUDIO, tiff,
-            local_ident=line.station_id or line.number, ecm=self.config.fax.ecm,
-            max_duration=float(self.config.fax.max_call_seconds))
+        options = receiving(self.config.fax, tiff, line.station_id or line.number)
         try:
             with FaxSession(options, now=time.monotonic()) as session:
                 result = await run_fax_over_call(call.ari, self.media, call.id, call.gone,

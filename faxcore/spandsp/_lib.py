@@ -34,6 +34,8 @@ T30_PHASE_E_HANDLER = CFUNCTYPE(None, c_void_p, c_void_p, c_int)
 # The IFP buffer arrives as a plain address, copied out with ctypes.string_at.
 T38_TX_PACKET_HANDLER = CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p, c_int, c_int)
 TONE_REPORT_FUNC = CFUNCTYPE(None, c_void_p, c_int, c_int, c_int)
+# logging.h: one formatted log line (level, text); spandsp passes no user data.
+SPAN_MESSAGE_HANDLER = CFUNCTYPE(None, c_int, c_char_p)
 
 
 class T30Stats(ctypes.Structure):
@@ -101,6 +103,10 @@ _PROTOTYPES: dict[str, tuple[Any, list[Any]]] = {
     "t30_set_phase_d_handler": (None, [c_void_p, T30_PHASE_D_HANDLER, c_void_p]),
     "t30_set_phase_e_handler": (None, [c_void_p, T30_PHASE_E_HANDLER, c_void_p]),
     "t30_completion_code_to_str": (c_char_p, [c_int]),
+    "t30_get_logging_state": (c_void_p, [c_void_p]),
+    # logging.h
+    "span_log_set_level": (c_int, [c_void_p, c_int]),
+    "span_log_set_message_handler": (None, [c_void_p, SPAN_MESSAGE_HANDLER]),
     # modem_connect_tones.h
     "modem_connect_tones_rx_init": (c_void_p, [c_void_p, c_int, TONE_REPORT_FUNC, c_void_p]),
     "modem_connect_tones_rx_free": (c_int, [c_void_p]),
@@ -190,6 +196,7 @@ def encode(text: str, what: str, max_len: int) -> bytes:
 
 
 __all__ = [
+    "SPAN_MESSAGE_HANDLER",
     "T30_PHASE_B_HANDLER",
     "T30_PHASE_D_HANDLER",
     "T30_PHASE_E_HANDLER",

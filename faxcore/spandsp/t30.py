@@ -21,6 +21,12 @@ from faxcore.spandsp.errors import CallError
 # t30.h: T30_MAX_IDENT_LEN; the page header is printed on one 1728-pel line.
 MAX_IDENT_LEN = 20
 MAX_HEADER_INFO_LEN = 50
+# logging.h: SPAN_LOG_FLOW logs every T.30 frame, state change and timer expiry
+# (and every error and protocol warning below it); nothing per audio sample.
+SPAN_LOG_FLOW = 5
+# A T.30 log line names frames, states and the far end's idents: a few dozen
+# characters; longer ones are cut here, where they leave spandsp.
+TRACE_LINE_MAX = 160
 
 
 class T30Error(enum.IntEnum):
@@ -290,6 +296,27 @@ class T30:
         cb = _lib.T30_PHASE_E_HANDLER(_call)
         self._handle.callbacks.append(cb)
         self._lib.t30_set_phase_e_handler(self._ptr, cb, None)
+
+    def trace(self, handler: Callable[[str], None]) -> None:
+        """Hand every T.30 protocol log line (frames, states, timers) to ``handler``.
+
+        The lines quote what the far end sent (idents, frames), so each is
+        cleaned to bounded printable text before ``handler`` sees it.
+        """
+
+        def _call(_level: int, line: bytes | None) -> None:
+            try:
+                handler(untrusted.text(line, TRACE_LINE_MAX))
+            except BaseException as exc:
+                self._handle.store(exc)
+
+        cb = _lib.SPAN_MESSAGE_HANDLER(_call)
+        self._handle.callbacks.append(cb)
+        logging_state = _lib.check_pointer(
+            "t30_get_logging_state", self._lib.t30_get_logging_state(self._ptr)
+        )
+        self._lib.span_log_set_message_handler(logging_state, cb)
+        self._lib.span_log_set_level(logging_state, SPAN_LOG_FLOW)
 
     def remote_ident(self) -> str:
         """The far end's TSI/CSI, ``""`` until phase B; printable ASCII, at most 20 characters.

@@ -104,6 +104,7 @@ def test_back_to_back_fax_delivers_pixel_equal_pages(
         assert result.pages == pages
         assert result.ecm is ecm
         assert result.bit_rate == 14400
+        assert result.trace == ()  # kept for failures only
     assert sender.result.remote_ident == RECEIVER_ID
     assert receiver.result.remote_ident == SENDER_ID
     assert 10 < end < 20 + 30 * pages
@@ -200,6 +201,26 @@ def test_max_duration_ends_a_call_that_would_run_longer(tmp_path: Path) -> None:
     assert sender.result is not None and receiver.result is not None
     assert not sender.result.success and not receiver.result.success
     assert sender.result.duration < 16.0
+
+
+@pytest.mark.parametrize("ecm", [True, False], ids=["ecm", "no-ecm"])
+def test_a_failed_fax_carries_its_last_t30_exchanges_in_time_order(
+    tmp_path: Path, ecm: bool
+) -> None:
+    sender, receiver, _ = _pair(tmp_path, SessionWire.AUDIO, pages=3, max_duration=20.0, ecm=ecm)
+    with sender, receiver:
+        transfer(sender, receiver)
+    assert receiver.result is not None and not receiver.result.success
+    trace = receiver.result.trace
+    assert 10 <= len(trace) <= 120
+    times = [float(line.split()[0]) for line in trace]
+    assert times == sorted(times) and times[-1] <= 20.1
+    text = "\n".join(trace)
+    # The negotiation is there, then how the call ended; not the image data.
+    assert "Rx: DCS" in text and "Tx: CFR" in text
+    assert trace[-1].endswith("Status changing to 'The call dropped prematurely'")
+    assert "Storing ECM frame" not in text and "Rx: FCD" not in text
+    assert not any(line.split(maxsplit=1)[1].startswith(("Rx: ff", "Tx: ff")) for line in trace)
 
 
 def test_hangup_ends_the_session_with_a_failure(tmp_path: Path) -> None:
