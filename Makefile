@@ -12,7 +12,7 @@ export FAXCORE_TEST_PG_URL ?= postgresql://faxcore:faxcore@127.0.0.1:5432/faxcor
 TEST_WORKERS ?= 3
 export FAXCORE_TEST_LAB_SLOT ?= 0
 
-.PHONY: setup demo test soak bench lint
+.PHONY: setup demo test soak call-soak bench lint
 
 setup:
 	bash deploy/setup.sh
@@ -39,6 +39,15 @@ soak: setup
 			echo "soak run $$n/$(SOAK_RUNS): RED in $$(( $$(date +%s) - start )) s, see soak-$$n.log"; exit 1; \
 		fi; \
 	done
+
+# Issue 21's call soak: SOAK_CALLS calls (SOAK_LANES at a time) on SQLite and
+# PostgreSQL at once (one lab slot each) while another ARI client walks the
+# channels; the figures are printed and kept in the evidence folder.
+SOAK_CALLS ?= 200
+SOAK_LANES ?= 2
+call-soak: setup
+	FAXCORE_SOAK_CALLS=$(SOAK_CALLS) FAXCORE_SOAK_LANES=$(SOAK_LANES) \
+		$(PY) -m pytest -q -s -n 2 -m call_soak tests/calls/test_call_soak_lab.py
 
 bench: setup
 	$(VENV)/bin/faxcore bench fax

@@ -38,8 +38,16 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test by the real parts its fixtures reach, so ``-m`` selects them all."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test by the real parts its fixtures reach, so ``-m`` selects them all.
+
+    The call soak (issue 21, an hour of calls) runs only when ``-m`` names it.
+    """
+    if "call_soak" not in (config.getoption("markexpr") or ""):
+        soak = [item for item in items if item.get_closest_marker("call_soak") is not None]
+        if soak:
+            config.hook.pytest_deselected(items=soak)
+            items[:] = [item for item in items if item not in soak]
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         for fixture, marker in _MARKED_BY_FIXTURE.items():

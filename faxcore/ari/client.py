@@ -410,7 +410,7 @@ class AriClient:
 
     # -- one process per application -----------------------------------------
 
-    async def _claim_application(self) -> None:
+    async def claim_application(self) -> None:
         """Refuse to take ``app`` over from another live process on this Asterisk.
 
         Asterisk lets any WebSocket take an application name from another
@@ -460,7 +460,7 @@ class AriClient:
         params = {"app": self.app, "subscribeAll": "false"}
         while True:
             try:
-                await self._claim_application()
+                await self.claim_application()
                 ws = await self.session.ws_connect(
                     url, params=params, heartbeat=5.0,
                     timeout=aiohttp.ClientWSTimeout(ws_close=2.0),

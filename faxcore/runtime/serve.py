@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 
 from faxcore.ari.client import AriClient
-from faxcore.ari.errors import AriApplicationTaken
+from faxcore.ari.errors import AriApplicationTaken, AriUnavailable
 from faxcore.asterisk.credentials import ari_password
 from faxcore.calls.app import StasisApp
 from faxcore.calls.calllog import CallLog
@@ -72,6 +72,7 @@ async def serve(config: FaxcoreConfig, stop: asyncio.Event,
         AriClient(ast.ari_url, ast.ari_user, ari_password(config), ast.app) as ari,
         AudioSocketServer(config.media.audiosocket_host, config.media.audiosocket_port) as media,
     ):
+        await _claim_before_start_up(ari)
         features = contributions(ServeParts(config, db, ari, media))
         for feature in features:
             for step in feature.startup:
@@ -103,6 +104,22 @@ async def serve(config: FaxcoreConfig, stop: asyncio.Event,
         # Calls were hung up on the way out: report the one reason, as it is.
         raise taken[0]
     log.info("faxcore serve stopped")
+
+
+async def _claim_before_start_up(ari: AriClient) -> None:
+    """Refuse to start beside a live process serving the same application.
+
+    Start-up settles what a killed faxcore left behind (receptions cut off
+    mid-fax): done by a second process while the first one is alive, it would
+    settle the first one's calls in progress. An Asterisk that cannot be
+    reached now serves no call either; the event stream claims the
+    application once it connects.
+    """
+    try:
+        await ari.claim_application()
+    except AriUnavailable as exc:
+        log.warning("ARI not reachable at start (%s): starting anyway, the application is "
+                    "claimed once Asterisk answers", exc)
 
 
 async def _run_app(app: StasisApp, taken: list[AriApplicationTaken]) -> None:

@@ -22,11 +22,13 @@ import pytest
 from faxcore.asterisk.sync import sync_asterisk
 from faxcore.calls.calllog import CallLog
 from faxcore.config import FaxcoreConfig
-from faxcore.domain import CallDisposition
+from faxcore.domain import CallDisposition, FaxState
+from faxcore.fax.loopback import write_synthetic_document
 from faxcore.lab.lab import Lab
 from faxcore.lab.state import lab_pbx_config, pid_alive, read_state, running_lab_target
 from faxcore.lab.stations import Ata, Carrier
 from faxcore.lines.service import LineService
+from faxcore.reception.store import FaxStore
 from faxcore.runtime.readiness import NOTIFY_SOCKET, readiness_listener, wait_ready
 from faxcore.runtime.serve import serve
 from faxcore.storage.db import Database
@@ -254,17 +256,40 @@ async def _answered(config: FaxcoreConfig, index: int) -> bool:
 
 
 async def test_a_second_serve_with_the_same_application_name_is_refused_with_one_error(
-        lab: Lab, lab_config: FaxcoreConfig) -> None:
-    """Two processes on one application would steal each other's calls (issue 21)."""
-    async with serving(lab_config) as served:
-        env = {**os.environ, **lab_environ(lab_config.data_dir, lab_config.database.url)}
-        second = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("faxcore")), "serve", env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, err = await asyncio.wait_for(second.communicate(), 60)
-        # The first one still serves: a call is answered by it.
-        outcome = await Ata(served).call(LAB_LINE, seconds=1)
+        lab: Lab, lab_config: FaxcoreConfig, tmp_path: Path) -> None:
+    """Two processes on one application would steal each other's calls (issue 21).
+
+    The refused one touches nothing of the first one's either: its start-up,
+    which settles receptions a killed faxcore left behind, must not settle the
+    fax the first one is receiving meanwhile.
+    """
+    document = tmp_path / "three-pages.tif"
+    write_synthetic_document(document, 3)
+    async with Database(lab_config.database_url) as db:
+        await LineService(db).set(LAB_LINE, mode="fax")
+        store = FaxStore(db, lab_config.fax_dir)
+        before = {f.id for f in await store.list()}
+        async with serving(lab_config) as served:
+            fax = asyncio.create_task(Ata(served).send_fax(LAB_LINE, document, mode="g711",
+                                                           station_id="UNDER WAY"))
+
+            async def under_way() -> bool:
+                return any(f.id not in before for f in await store.list())
+
+            await wait_for(under_way, 30, "the fax to be under way")
+            env = {**os.environ, **lab_environ(lab_config.data_dir, lab_config.database.url)}
+            second = await asyncio.create_subprocess_exec(
+                str(Path(sys.executable).with_name("faxcore")), "serve", env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            _, err = await asyncio.wait_for(second.communicate(), 60)
+            sent = await fax
+            # The first one still serves: a call is answered by it.
+            outcome = await Ata(served).call(LAB_LINE, seconds=1)
+        [received] = [f for f in await store.list()
+                      if f.id not in before and f.remote_station_id == "UNDER WAY"]
     assert second.returncode == 1
     assert err.decode().splitlines()[-1].startswith(
         "faxcore: error: ARI application 'faxcore' is already served by another process")
     assert outcome.answered, outcome
+    assert sent.fax_ok, sent
+    assert received.state is FaxState.RECEIVED and received.pages == 3, received

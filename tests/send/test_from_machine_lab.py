@@ -117,6 +117,48 @@ async def test_the_fax_machine_faxes_a_number_behind_the_carrier_store_and_forwa
     assert {(e.direction, e.disposition) for e in logged} == {("out", CallDisposition.ANSWERED)}
 
 
+async def test_the_fax_machine_s_fax_to_a_busy_remote_is_retried_and_delivered(
+        machine_line: FaxcoreConfig, smtp_server: SmtpServer, tmp_path: Path) -> None:
+    document = tmp_path / "one-page.tif"
+    write_synthetic_document(document, 1)
+    out = tmp_path / "remote"
+    carrier = Carrier(machine_line)
+    await carrier.receive_fax(out, mode="g711", answer="busy")
+    before = {job.id for job in await _jobs(machine_line)}
+    try:
+        async with serving(machine_line) as served:
+            sent = await Ata(served).send_fax("0140000073", document, mode="g711")
+            assert sent.fax_ok, sent  # stored: the machine is done, faxcore goes on
+
+            async def first_attempt_busy() -> bool:
+                jobs = [j for j in await _jobs(served) if j.id not in before]
+                return bool(jobs) and jobs[0].attempts == 1 and jobs[0].state == "queued"
+
+            await wait_for(first_attempt_busy, 60, "a first attempt that meets a busy line")
+            await carrier.receive_fax(out, mode="g711", answer="on")
+
+            async def delivered() -> bool:
+                jobs = [j for j in await _jobs(served) if j.id not in before]
+                return jobs[0].state not in ("queued", "sending")
+
+            await wait_for(delivered, 150, "the second attempt to end")
+            await wait_for(lambda: _has_report(smtp_server, "+33140000073"), 30,
+                           "the transmission report by e-mail")
+    finally:
+        await carrier.receive_fax(out, mode="t38", answer="on")
+    [job] = [j for j in await _jobs(machine_line) if j.id not in before]
+    assert job.state == "sent" and job.to == "+33140000073", job
+    first, second = job.history
+    assert first.outcome == "failed" and first.q850_cause == 17 and "busy" in first.reason
+    assert second.outcome == "sent" and second.pages == 1 and second.transport == "audio"
+    remote = await carrier.wait_received(out, set(), 5)
+    assert remote.fax_ok and remote.fax.get("REMOTESTATIONID") == TSI, remote
+
+
+async def _has_report(server: SmtpServer, to: str) -> bool:
+    return bool(_report_mails(server, to))
+
+
 async def test_what_may_not_go_out_is_refused_before_answer_and_nothing_is_queued(
         machine_line: FaxcoreConfig, tmp_path: Path) -> None:
     document = tmp_path / "one-page.tif"
