@@ -160,12 +160,12 @@ class LineService:
 
     async def get(self, number: str) -> LineView:
         """The line with this number (any formatting policy accepts)."""
-        async with self.db.session() as session:
+        async with self.db.session(read_only=True) as session:
             return LineView.of(await self._row(session, number))
 
     async def list(self) -> list[LineView]:
         """Every line, ordered by number."""
-        async with self.db.session() as session:
+        async with self.db.session(read_only=True) as session:
             rows = await session.scalars(select(Line).order_by(Line.number))
             return [LineView.of(row) for row in rows]
 
