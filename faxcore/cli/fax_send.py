@@ -24,10 +24,23 @@ def _parse_at(at: str | None) -> datetime | None:
 
 
 def _job_text(job: JobView) -> str:
+    """The job on one line, then one line per attempt: when, outcome, how it went, why."""
     when = job.next_attempt_at.astimezone().strftime("%Y-%m-%d %H:%M")
     reason = f"  {job.reason}" if job.reason else ""
-    return (f"{job.id:>6}  {job.line} -> {job.to:<16} {job.state:<9} {job.pages:>3}p "
-            f"attempts {job.attempts}/{job.max_attempts}  next {when}{reason}")
+    fallbacks = f" (+{job.fallbacks} on another route)" if job.fallbacks else ""
+    lines = [f"{job.id:>6}  {job.line} -> {job.to:<16} {job.state:<9} {job.pages:>3}p "
+             f"attempts {job.attempts - job.fallbacks}/{job.max_attempts}{fallbacks}  "
+             f"next {when}{reason}"]
+    for attempt in job.history:
+        started = attempt.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        ecm = {True: "ECM", False: "no ECM", None: ""}[attempt.ecm]
+        rate = f"{attempt.bit_rate} bit/s" if attempt.bit_rate else ""
+        via = ", ".join(part for part in (attempt.transport, rate, ecm, attempt.resolution)
+                        if part)
+        why = f"  {attempt.reason}" if attempt.reason else ""
+        lines.append(f"        #{attempt.number} {started} {attempt.outcome:<11} "
+                     f"{attempt.pages}p {via}{why}".rstrip())
+    return "\n".join(lines)
 
 
 @fax_group.command("send")

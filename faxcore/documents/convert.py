@@ -332,7 +332,7 @@ def _cover(cover: CoverPage, total: int, job: _Job) -> list[CodedPage]:
     return [_encode(b, job) for b in raster.cover_bitmaps(cover, total, job.geometry)]
 
 
-def _assemble(out: Path, pages: list[CodedPage], bands: list[CodedPage] | None) -> None:
+def assemble(out: Path, pages: list[CodedPage], bands: list[CodedPage] | None) -> None:
     """Write the TIFF next to ``out``, each page under its header band, then move it in place."""
     total = len(pages)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
@@ -397,7 +397,7 @@ async def convert_to_fax(
         if header is not None and (bands is None or len(bands) != total):
             bands = await asyncio.to_thread(_bands, header, total, job)
         cover_pages = await asyncio.to_thread(_cover, cover, total, job) if cover else []
-        await asyncio.to_thread(_assemble, out, cover_pages + content, bands)
+        await asyncio.to_thread(assemble, out, cover_pages + content, bands)
     return FaxDocument(
         path=out, pages=total, quality=quality, paper=paper, compression=compression,
         width=geometry.width, page_lines=geometry.height,

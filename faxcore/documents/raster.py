@@ -112,7 +112,7 @@ def _square_rows(rows: int, y_dpi: int) -> int:
     return max(1, round(rows * X_DPI / y_dpi))
 
 
-def _to_fax_grid(canvas: Image.Image, rows: int) -> Image.Image:
+def to_fax_grid(canvas: Image.Image, rows: int) -> Image.Image:
     """Scale a square-pixel grayscale canvas to ``rows`` fax lines and threshold.
 
     Squeezing text to half height (98 lpi) turns one-pixel horizontal strokes
@@ -170,7 +170,7 @@ def header_bands(spec: HeaderSpec, pages: int, geometry: PageGeometry,
     rows = geometry.band_rows
     square = _square_rows(rows, geometry.y_dpi)
     template, face, number_x = _header_template(spec, pages, square)
-    band = _to_fax_grid(template, rows)
+    band = to_fax_grid(template, rows)
     top = (square - face.size) // 2
     number_w = int(face.getlength(f"{pages}/{pages}")) + 8
     canvas = Image.new("1", (FAX_WIDTH, rows * count), 255)
@@ -179,7 +179,7 @@ def header_bands(spec: HeaderSpec, pages: int, geometry: PageGeometry,
         canvas.paste(band, (0, y))
         number = Image.new("L", (number_w, square), 255)
         ImageDraw.Draw(number).text((0, top), f"{first + index}/{pages}", font=face, fill=0)
-        canvas.paste(_to_fax_grid(number, rows), (round(number_x), y))
+        canvas.paste(to_fax_grid(number, rows), (round(number_x), y))
     return canvas
 
 
@@ -265,7 +265,7 @@ def text_page(lines: list[str], geometry: PageGeometry, top_px: int = TOP_MARGIN
         if line:
             draw.text((SIDE_MARGIN_PX, y), line, font=face, fill=0)
         y += line_h
-    return _to_fax_grid(canvas, geometry.content_rows)
+    return to_fax_grid(canvas, geometry.content_rows)
 
 
 # --- cover page -----------------------------------------------------------------------------

@@ -86,8 +86,11 @@ KINDS: dict[EventKind, KindSpec] = {
         "A fax reception failed with no page received.",
         {"fax_id": _ID, "caller": ("string", "null"), "reason": "string"}, ("reason",)),
     EventKind.FAX_SENT: KindSpec(
-        "A fax was sent (S6: a report goes to report_to).",
-        _FAX_OUT, ("job_id", "to", "pages")),
+        "A fax was sent (S6: a report goes to report_to), at resolution (standard, fine or "
+        "superfine), which is coarser than requested_resolution when the receiving machine "
+        "refused that one.",
+        {**_FAX_OUT, "resolution": "string", "requested_resolution": "string"},
+        ("job_id", "to", "pages")),
     EventKind.FAX_SEND_FAILED: KindSpec(
         "A fax could not be sent after the last attempt (S4: a notice goes to report_to).",
         _FAX_OUT, ("job_id", "to", "reason", "attempts")),

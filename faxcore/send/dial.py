@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -24,6 +25,7 @@ from faxcore.ari.events import ChannelStateChange, Event, StasisStart
 from faxcore.calls.app import StasisApp
 from faxcore.calls.handlers import Call
 from faxcore.config import FaxcoreConfig
+from faxcore.documents import DocumentError
 from faxcore.fax.callmedia import (
     OWN_CHANNEL_PREFIX,
     T38_GATEWAY_VARIABLE,
@@ -35,8 +37,9 @@ from faxcore.fax.options import SessionWire
 from faxcore.fax.session import FaxSession
 from faxcore.media.server import AudioSocketServer
 from faxcore.send.failures import Failure, Local, Source
-from faxcore.send.outcome import attempt_result, transmit_options
+from faxcore.send.outcome import attempt_result, document_for, transmit_options
 from faxcore.send.queue import AttemptResult, Claim
+from faxcore.send.routes import Resolution, Wire
 from faxcore.storage.db import Database
 from faxcore.storage.models import Line
 
@@ -74,25 +77,34 @@ class AriTransmitter:
             return AttemptResult(Failure(Source.LOCAL, Local.NO_ROUTE))
         channel_id = f"{OWN_CHANNEL_PREFIX}send-{claim.job_id}-{claim.attempt}"
         ring = self.config.send.ring_timeout
+        try:
+            document, resolution = await document_for(claim)
+        except (DocumentError, OSError) as exc:
+            log.warning("send job %s: no document to send at the destination's resolution: %s",
+                        claim.job_id, exc)
+            return AttemptResult(Failure(Source.LOCAL, Local.DOCUMENT))
+        # The T.38 gateway must be on before the receiver's re-INVITE, which may
+        # follow the answer at once: set it at creation. Without it Asterisk
+        # declines the re-INVITE and the call stays in G.711.
+        variables = {T38_GATEWAY_VARIABLE: "yes"} if claim.route.wire is Wire.ANY else {}
         with self.app.watch(channel_id, claim.to_number) as call:
             try:
-                # The T.38 gateway must be on before the receiver's re-INVITE,
-                # which may follow the answer at once: set it at creation.
                 await self.ari.originate(endpoint, channel_id=channel_id,
                                          caller_id=claim.line_number, timeout=ring,
-                                         variables={T38_GATEWAY_VARIABLE: "yes"})
+                                         variables=variables)
             except AriError as exc:
                 log.warning("send job %s: originate %s failed: %s", claim.job_id, endpoint, exc)
                 return AttemptResult(Failure(Source.LOCAL, Local.DIAL_ERROR))
             try:
                 if not await _answered(call, ring + _ANSWER_SLACK):
                     return AttemptResult(Failure(Source.Q850, call.cause or _Q850_NO_ANSWER))
-                return await self._send(claim, call)
+                return await self._send(claim, call, document, resolution)
             finally:
                 with contextlib.suppress(AriError):
                     await asyncio.shield(self.ari.hangup(channel_id))
 
-    async def _send(self, claim: Claim, call: Call) -> AttemptResult:
+    async def _send(self, claim: Claim, call: Call, document: Path,
+                    resolution: Resolution) -> AttemptResult:
         transport = "audio"
 
         async def on_event(event: FaxEvent) -> None:
@@ -101,12 +113,13 @@ class AriTransmitter:
                 transport = await gateway_transport(call.ari, call.id)
 
         fax = self.config.fax
-        options = replace(transmit_options(claim, SessionWire.AUDIO), ecm=fax.ecm,
+        options = replace(transmit_options(claim, SessionWire.AUDIO, document),
+                          ecm=fax.ecm and claim.route.ecm,
                           max_duration=float(fax.max_call_seconds))
         with FaxSession(options, time.monotonic()) as session:
             completed = await run_fax_over_call(self.ari, self.media, call.id, call.gone,
                                                 session, on_event)
-        return replace(attempt_result(completed, SessionWire.AUDIO),
+        return replace(attempt_result(completed, SessionWire.AUDIO, resolution),
                        transport="t38" if transport == "t38" else "audio")
 
 

@@ -22,17 +22,31 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faxcore.documents import Quality
 from faxcore.events import EventKind, emit
 from faxcore.send.errors import JobFinished, JobNotFound, LeaseLost
 from faxcore.send.failures import Failure, Local, Source
 from faxcore.send.policy import RetryPolicy
+from faxcore.send.routes import (
+    DEFAULT_ROUTE,
+    AttemptFacts,
+    Resolution,
+    Route,
+    Wire,
+    fall_back,
+    learned,
+    rendition_path,
+)
 from faxcore.send.states import ATTEMPTS, JOBS, OPEN_STATES, AttemptOutcome, JobState
 from faxcore.storage.db import Database
-from faxcore.storage.models import SendAttempt, SendJob, utcnow
+from faxcore.storage.models import SendAttempt, SendJob, SendRoute, utcnow
 
 # Arbitrary constant naming faxcore's claim lock among PostgreSQL advisory locks.
 _CLAIM_LOCK = 0x6661785F73656E64  # "fax_send"
 _CANDIDATES = 50
+# Attempts of one job retried at once on another route: each changes the route,
+# so a handful covers every step (resolution twice, the wire both ways).
+MAX_FALLBACKS = 4
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,8 @@ class Claim:
     document: str
     pages: int
     tsi: str
+    quality: str = "high"
+    route: Route = DEFAULT_ROUTE  # what this line learned about ``to_number``
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,8 @@ class AttemptResult:
     bit_rate: int | None = None
     remote_csi: str = ""
     transport: str = ""
+    resolution: str = ""  # of the document sent (a Resolution's value)
+    ecm: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -76,12 +94,14 @@ class AttemptView:
     bit_rate: int | None
     remote_csi: str
     transport: str
+    resolution: str = ""
+    ecm: bool | None = None
 
     @classmethod
     def of(cls, row: SendAttempt) -> AttemptView:
         return cls(row.number, row.outcome, row.started_at, row.ended_at, row.q850_cause,
                    row.t30_code, row.reason, row.pages, row.bit_rate, row.remote_csi,
-                   row.transport)
+                   row.transport, row.resolution, row.ecm)
 
 
 @dataclass(frozen=True)
@@ -103,13 +123,14 @@ class JobView:
     created_at: datetime
     finished_at: datetime | None
     history: tuple[AttemptView, ...] = ()
+    fallbacks: int = 0  # attempts retried at once on another route, not counted
 
     @classmethod
     def of(cls, job: SendJob, attempts: Sequence[SendAttempt] = ()) -> JobView:
         return cls(job.id, job.batch, job.line_number, job.to_number, job.state, job.pages,
                    job.quality, job.attempts, job.max_attempts, job.not_before,
                    job.next_attempt_at, job.reason, job.created_at, job.finished_at,
-                   tuple(AttemptView.of(a) for a in attempts))
+                   tuple(AttemptView.of(a) for a in attempts), job.fallbacks or 0)
 
 
 def _event_data(job: SendJob, reason: str) -> dict[str, object]:
@@ -169,7 +190,8 @@ class SendQueue:
         session.add(attempt)
         await session.flush()
         return Claim(job.id, attempt.id, job.attempts, worker, job.line_number,
-                     job.to_number, job.document, job.pages, job.tsi)
+                     job.to_number, job.document, job.pages, job.tsi, job.quality,
+                     _route(await _route_row(session, job)))
 
     async def renew(self, claim: Claim, now: datetime | None = None) -> None:
         """Extend the lease; ``LeaseLost`` when the job was reaped or cancelled meanwhile."""
@@ -219,7 +241,9 @@ class SendQueue:
             job = await session.get(SendJob, claim.job_id, with_for_update=True)
             held = job is not None and _holds(job, claim)
             if job is not None and held:
-                await self._settle(session, job, result.failure, now)
+                fallback = await _learn(session, job, claim, result)
+                await self._settle(session, job, result.failure, now, fallback,
+                                   result.resolution)
                 view = JobView.of(job)
         if not held:
             raise _lost(claim)
@@ -228,15 +252,30 @@ class SendQueue:
         return view
 
     async def _settle(self, session: AsyncSession, job: SendJob, failure: Failure | None,
-                      now: datetime) -> None:
+                      now: datetime, fallback: str | None = None, resolution: str = "") -> None:
+        """Move the job on after an attempt; ``fallback`` says why it goes again at once.
+
+        The report of a sent fax names the resolution it went at, and the one
+        asked for when the receiving machine refused it.
+        """
         job.lease_owner = None
         job.lease_expires_at = None
         if failure is None:
             job.state, job.reason, job.finished_at = JOBS.move(job.state, JobState.SENT), "", now
+            asked = Resolution.of(Quality(job.quality)).value
             await emit(session, line=job.line_number, kind=EventKind.FAX_SENT,
-                       data=_event_data(job, ""))
+                       data={**_event_data(job, ""), "resolution": resolution or asked,
+                             "requested_resolution": asked})
             return
-        decision = self.policy.decide(failure, job.attempts, now, job.max_attempts)
+        if fallback is not None:
+            job.fallbacks += 1
+            job.reason = f"{failure}; {fallback}"
+            job.state, job.next_attempt_at = JOBS.move(job.state, JobState.QUEUED), now
+            await emit(session, line=job.line_number, kind=EventKind.FAX_SEND_RETRY,
+                       data={**_event_data(job, job.reason), "next_attempt_at": now.isoformat()})
+            return
+        decision = self.policy.decide(failure, job.attempts - job.fallbacks, now,
+                                      job.max_attempts)
         job.reason = decision.reason
         if decision.retry_at is None:
             job.state, job.finished_at = JOBS.move(job.state, JobState.FAILED), now
@@ -295,7 +334,9 @@ class SendQueue:
                 rows = (await session.execute(
                     select(SendJob.document, SendJob.state).where(SendJob.batch == batch))).all()
             if rows and not any(state in OPEN_STATES for _, state in rows):
-                Path(rows[0].document).unlink(missing_ok=True)
+                document = Path(rows[0].document)
+                for path in (document, *(rendition_path(document, r) for r in Resolution)):
+                    path.unlink(missing_ok=True)
 
     async def job(self, job_id: int) -> JobView:
         """One job with its attempts."""
@@ -309,12 +350,59 @@ class SendQueue:
             return JobView.of(job, attempts)
 
     async def jobs(self, line: str | None = None, limit: int = 100) -> list[JobView]:
-        """The latest jobs, newest first, optionally of one line."""
+        """The latest jobs, newest first, optionally of one line, each with its attempts."""
         query = select(SendJob).order_by(SendJob.id.desc()).limit(limit)
         if line is not None:
             query = query.where(SendJob.line_number == line)
         async with self.db.session(read_only=True) as session:
-            return [JobView.of(j) for j in (await session.scalars(query)).all()]
+            jobs = (await session.scalars(query)).all()
+            attempts = (await session.scalars(
+                select(SendAttempt).where(SendAttempt.job_id.in_([j.id for j in jobs]))
+                .order_by(SendAttempt.job_id, SendAttempt.number))).all()
+        by_job: dict[int, list[SendAttempt]] = {}
+        for attempt in attempts:
+            by_job.setdefault(attempt.job_id, []).append(attempt)
+        return [JobView.of(j, by_job.get(j.id, ())) for j in jobs]
+
+
+async def _route_row(session: AsyncSession, job: SendJob) -> SendRoute | None:
+    if job.line_id is None:
+        return None
+    return (await session.scalars(select(SendRoute).where(
+        SendRoute.line_id == job.line_id, SendRoute.to_number == job.to_number))).first()
+
+
+def _route(row: SendRoute | None) -> Route:
+    if row is None:
+        return DEFAULT_ROUTE
+    return Route(Wire(row.wire), row.max_bit_rate, row.ecm, Resolution(row.max_resolution))
+
+
+async def _learn(session: AsyncSession, job: SendJob, claim: Claim,
+                 result: AttemptResult) -> str | None:
+    """Keep what this attempt taught about the destination; why it goes again at once, if so.
+
+    A success keeps what worked; a failure another route avoids keeps that
+    route (a job retries that way at most ``MAX_FALLBACKS`` times).
+    """
+    if job.line_id is None or not result.resolution:
+        return None
+    facts = AttemptFacts(result.failure, result.pages, result.transport,
+                         Resolution(result.resolution), result.bit_rate, result.ecm)
+    fallback = fall_back(claim.route, facts) if result.failure is not None else None
+    if result.failure is None:
+        route = learned(claim.route, facts)
+    elif fallback is not None and job.fallbacks < MAX_FALLBACKS:
+        route = fallback.route
+    else:
+        return None
+    row = await _route_row(session, job)
+    if row is None:
+        row = SendRoute(line_id=job.line_id, to_number=job.to_number)
+        session.add(row)
+    row.wire, row.max_bit_rate, row.ecm = route.wire.value, route.max_bit_rate, route.ecm
+    row.max_resolution, row.updated_at = route.max_resolution.value, utcnow()
+    return None if fallback is None or result.failure is None else fallback.why
 
 
 def _holds(job: SendJob, claim: Claim) -> bool:
@@ -339,6 +427,8 @@ def _record(attempt: SendAttempt, result: AttemptResult, now: datetime,
     attempt.bit_rate = result.bit_rate
     attempt.remote_csi = result.remote_csi[:20]
     attempt.transport = result.transport
+    attempt.resolution = result.resolution
+    attempt.ecm = result.ecm
     if failure is not None:
         attempt.reason = str(failure)
         if failure.source is Source.Q850:

@@ -275,6 +275,9 @@ class SendJob(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # Attempts retried at once on another route (resolution, wire): not counted
+    # against ``max_attempts``.
+    fallbacks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SendAttempt(Base):
@@ -295,8 +298,31 @@ class SendAttempt(Base):
     bit_rate: Mapped[int | None] = mapped_column(Integer, nullable=True)
     remote_csi: Mapped[str] = mapped_column(String(20), default="")
     transport: Mapped[str] = mapped_column(String(8), default="")
+    # The route it was sent on: resolution of the document, ECM negotiated.
+    resolution: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    ecm: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class SendRoute(Base):
+    """What worked (or was refused) sending from a line to one number: used first next time.
+
+    Kept per line, so what one subscriber's faxes learn shows nothing of
+    another's (lines are isolated on every surface).
+    """
+
+    __tablename__ = "send_routes"
+    __table_args__ = (UniqueConstraint("line_id", "to_number", name="uq_send_routes_line_to"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id", ondelete="CASCADE"), index=True)
+    to_number: Mapped[str] = mapped_column(String(16))
+    wire: Mapped[str] = mapped_column(String(8))
+    max_bit_rate: Mapped[int] = mapped_column(Integer)
+    ecm: Mapped[bool] = mapped_column(Boolean)
+    max_resolution: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class CallFilter(Base):

@@ -13,8 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from faxcore.cli import main
-from faxcore.config import FaxcoreConfig
+from faxcore.config import FaxcoreConfig, load_config
 from faxcore.lines.service import LineService
+from faxcore.send import AttemptResult
+from faxcore.send import wiring as send_wiring
+from faxcore.send.failures import Failure, Source
+from faxcore.spandsp import T30Error
 from faxcore.storage.db import Database
 from faxcore.storage.migrate import upgrade
 
@@ -91,3 +95,35 @@ def test_postscript_page_loop_is_refused_within_the_configured_page_limit(
         "than 5 pages, at most 5 are allowed\n")
     assert list((tmp_path / "tmp").iterdir()) == []
     assert list((config.data_dir / "outgoing").iterdir()) == []
+
+
+async def _refused_once_at_fine(config: FaxcoreConfig) -> None:
+    """One attempt of the queued job, refused by a machine that does not take fine."""
+    async with Database(config.database_url) as db:
+        queue = send_wiring.queue(config, db)
+        claim = await queue.claim("w1")
+        assert claim is not None
+        await queue.finish(claim, AttemptResult(Failure(Source.T30, T30Error.NORESSUPPORT),
+                                                transport="t38", resolution="fine"))
+
+
+def test_jobs_show_each_attempt_and_the_fallback_to_another_route(
+        config: FaxcoreConfig, tmp_path: Path) -> None:
+    asyncio.run(_line(config))
+    doc = tmp_path / "note.txt"
+    doc.write_text("hello fax\n")
+    env = {"FAXCORE_DATA_DIR": str(config.data_dir),
+           "FAXCORE_SEND_TRUNK_ENDPOINT": "PJSIP/{digits}@trunk"}
+    runner = CliRunner()
+    sent = runner.invoke(main, ["fax", "send", "--from", LINE, "--to", "+33987654321",
+                                str(doc), "--quality", "high"], env=env)
+    assert sent.exit_code == 0, sent.output
+    asyncio.run(_refused_once_at_fine(load_config(environ=env)))
+    listed = runner.invoke(main, ["fax", "jobs"], env=env)
+    assert listed.exit_code == 0, listed.output
+    job, attempt = listed.output.splitlines()
+    assert "queued" in job and "attempts 0/3 (+1 on another route)" in job
+    assert job.endswith("The called number cannot receive this fax. (t30 11); the receiving "
+                        "machine does not accept fine resolution: sending at standard")
+    assert attempt.split()[0] == "#1" and " failed " in attempt
+    assert attempt.endswith("0p t38, fine  The called number cannot receive this fax. (t30 11)")

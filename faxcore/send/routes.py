@@ -1,0 +1,137 @@
+"""Sans-I/O: how to send to one destination, learned from the attempts (issue 13 item 4).
+
+A ``Route`` says what an attempt to a number uses first: whether the receiver
+may switch the call to T.38 (Asterisk's gateway) or stays in G.711, the
+highest bit rate, ECM, and the finest resolution it accepts. An attempt that
+fails for a reason another route avoids is retried at once on that route
+(``fall_back``): a resolution the machine refuses is never a permanent
+failure by itself, nor is a T.38 (or G.711) negotiation that breaks down.
+What worked is kept per line and destination (``learned``) and used first
+the next time.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from faxcore.documents import Quality
+from faxcore.send.failures import Failure, Source
+from faxcore.spandsp.t30 import T30Error
+
+
+class Wire(enum.StrEnum):
+    """How the call's media may go."""
+
+    ANY = "any"  # G.711, switched to T.38 when the receiver asks (Asterisk's gateway)
+    AUDIO = "audio"  # G.711 only: the receiver's T.38 re-INVITE is declined
+
+
+class Resolution(enum.StrEnum):
+    """Vertical resolutions of a fax page, coarsest first."""
+
+    STANDARD = "standard"  # 3.85 lines/mm
+    FINE = "fine"  # 7.7 lines/mm
+    SUPERFINE = "superfine"  # 15.4 lines/mm
+
+    @property
+    def rank(self) -> int:
+        return list(Resolution).index(self)
+
+    @property
+    def quality(self) -> Quality:
+        """The document quality rendered at this resolution (``best`` is kept as is)."""
+        return {"standard": Quality.NORMAL, "fine": Quality.HIGH,
+                "superfine": Quality.PREMIUM}[self.value]
+
+    @classmethod
+    def of(cls, quality: Quality) -> Resolution:
+        """The resolution a document of ``quality`` is rendered at."""
+        return {98: cls.STANDARD, 196: cls.FINE}.get(quality.y_dpi, cls.SUPERFINE)
+
+
+FASTEST_BIT_RATE = 14400
+# The rates spandsp's modems run at (V.27ter, V.29, V.17).
+BIT_RATES = frozenset({2400, 4800, 7200, 9600, 12000, 14400})
+# Failures of the negotiation (phase B) rather than of the number or the document:
+# the media path may be what broke, so the other wire is tried.
+_NEGOTIATION = frozenset({
+    T30Error.T1_EXPIRED, T30Error.HDLC_CARRIER, T30Error.CANNOT_TRAIN, T30Error.UNEXPECTED,
+    T30Error.TX_BADDCS, T30Error.TX_GOTDCN, T30Error.TX_INVALRSP, T30Error.TX_NODIS,
+    T30Error.TX_PHBDEAD, T30Error.CALLDROPPED,
+})
+
+
+@dataclass(frozen=True)
+class Route:
+    """What an attempt to one destination uses first."""
+
+    wire: Wire = Wire.ANY
+    max_bit_rate: int = FASTEST_BIT_RATE
+    ecm: bool = True
+    max_resolution: Resolution = Resolution.SUPERFINE
+
+    def resolution_for(self, quality: Quality) -> Resolution:
+        """The resolution to send a ``quality`` document at: its own, or the route's limit."""
+        wanted = Resolution.of(quality)
+        return wanted if wanted.rank <= self.max_resolution.rank else self.max_resolution
+
+
+DEFAULT_ROUTE = Route()
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """The route the next attempt uses, at once, and why (for the job's reason and report)."""
+
+    route: Route
+    why: str
+
+
+@dataclass(frozen=True)
+class AttemptFacts:
+    """What an attempt used and met, as far as the route is concerned."""
+
+    failure: Failure | None
+    pages: int
+    transport: str  # "t38" or "audio": what the call ended up in
+    resolution: Resolution  # of the document sent
+    bit_rate: int | None = None
+    ecm: bool | None = None
+
+
+def fall_back(route: Route, facts: AttemptFacts) -> Fallback | None:
+    """The route that avoids this failed attempt's cause, or ``None`` when none does."""
+    failure = facts.failure
+    if failure is None or failure.source is not Source.T30:
+        return None
+    if failure.code == T30Error.NORESSUPPORT and facts.resolution is not Resolution.STANDARD:
+        lower = list(Resolution)[facts.resolution.rank - 1]
+        return Fallback(replace(route, max_resolution=lower),
+                        f"the receiving machine does not accept {facts.resolution} "
+                        f"resolution: sending at {lower}")
+    if failure.code in _NEGOTIATION and facts.pages == 0:
+        if facts.transport == "t38" and route.wire is Wire.ANY:
+            return Fallback(replace(route, wire=Wire.AUDIO),
+                            "the T.38 negotiation failed: trying again in G.711")
+        if facts.transport == "audio" and route.wire is Wire.AUDIO:
+            return Fallback(replace(route, wire=Wire.ANY),
+                            "the G.711 negotiation failed: trying again with T.38 allowed")
+    return None
+
+
+def learned(route: Route, facts: AttemptFacts) -> Route:
+    """The route to use first next time, after a successful attempt on ``route``.
+
+    The wire is kept, and the bit rate and ECM that worked; the resolution
+    limit is only ever set by a refusal (a standard fax that went through says
+    nothing about fine).
+    """
+    rate = facts.bit_rate if facts.bit_rate in BIT_RATES else route.max_bit_rate
+    return replace(route, max_bit_rate=rate, ecm=route.ecm if facts.ecm is None else facts.ecm)
+
+
+def rendition_path(document: Path, resolution: Resolution) -> Path:
+    """Where a batch's document is kept at a coarser ``resolution`` (beside it, same stem)."""
+    return document.with_name(f"{document.stem}.{resolution.value}.tif")
