@@ -79,11 +79,13 @@ _FINEST_Y_PIXELS_PER_METRE = 15400
 # T.30 log lines kept for a failed call's report: a page costs about a dozen,
 # so this holds the last few pages' exchanges and how the call ended.
 TRACE_LINES = 120
-# Not kept: the raw bytes spandsp dumps after each frame's name, and the lines
-# logged for each of an ECM block's (up to 256) image frames, which would push
-# the protocol exchanges out of the trace.
+# Not kept: the raw bytes spandsp dumps after each frame's name, its bit-by-bit
+# decoding of DIS/DTC/DCS (60 lines a frame; the frame's name and the choices
+# it leads to stay), and the lines logged for each of an ECM block's (up to
+# 256) image frames: they would push the protocol exchanges out of the trace.
 _TRACE_NOISE = re.compile(
-    r"[RT]x: [0-9a-f]{2}( [0-9a-f]{2})*$|[RT]x: FCD |Storing ECM frame|Stop none ")
+    r"[RT]x: [0-9a-f]{2}( [0-9a-f]{2})*$|[RT]x: FCD |Storing ECM frame|Stop none "
+    r"|[.01]{4} [.01]{4}= ")
 
 
 class FaxSession:

@@ -23,6 +23,7 @@ from faxcore.ari.events import (
 )
 from faxcore.calls.handlers import Call
 from faxcore.voicemail.audio import trim_trailing_silence
+from faxcore.voicemail.errors import InvalidAudio
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +77,25 @@ async def record_caller(call: Call, *, max_seconds: int, silence_seconds: int,
                           max_silence=silence_seconds, terminate_on=END_KEY,
                           if_exists="overwrite")
     digits, hung_up = await _until_finished(call, name, until)
-    audio = await _take_stored(call, name)
-    if audio:
-        audio = await asyncio.to_thread(trim_trailing_silence, audio)
+    audio = await asyncio.to_thread(readable, await _take_stored(call, name), name)
     return Recorded(audio, digits, hung_up)
+
+
+def readable(audio: bytes, name: str) -> bytes:
+    """The recording without its trailing silence; empty when there is nothing to keep.
+
+    A caller who hangs up as the recording starts can leave Asterisk a file
+    that is no WAV yet (met in the call soak: a fax sender that gave up at the
+    beep). That is no message, not a failed call.
+    """
+    if not audio:
+        return b""
+    try:
+        return trim_trailing_silence(audio)
+    except InvalidAudio as exc:
+        log.warning("recording %s (%d bytes) is not readable, nothing kept: %s", name,
+                    len(audio), exc)
+        return b""
 
 
 async def _until_finished(call: Call, name: str,

@@ -220,6 +220,7 @@ def test_a_failed_fax_carries_its_last_t30_exchanges_in_time_order(
     assert "Rx: DCS" in text and "Tx: CFR" in text
     assert trace[-1].endswith("Status changing to 'The call dropped prematurely'")
     assert "Storing ECM frame" not in text and "Rx: FCD" not in text
+    assert "= Error correction mode (ECM)" not in text  # DIS/DCS decoded bit by bit
     assert not any(line.split(maxsplit=1)[1].startswith(("Rx: ff", "Tx: ff")) for line in trace)
 
 
