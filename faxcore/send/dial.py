@@ -33,13 +33,13 @@ from faxcore.fax.callmedia import (
     run_fax_over_call,
 )
 from faxcore.fax.events import FaxEvent, Negotiated
-from faxcore.fax.options import SessionWire
+from faxcore.fax.options import Resolution, SessionWire
 from faxcore.fax.session import FaxSession
 from faxcore.media.server import AudioSocketServer
 from faxcore.send.failures import Failure, Local, Source
 from faxcore.send.outcome import attempt_result, document_for, transmit_options
 from faxcore.send.queue import AttemptResult, Claim
-from faxcore.send.routes import Resolution, Wire
+from faxcore.send.routes import Wire
 from faxcore.storage.db import Database
 from faxcore.storage.models import Line
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from faxcore.documents import Quality
 from faxcore.documents.rescale import coarser
 from faxcore.fax.events import FaxCompleted
-from faxcore.fax.options import Direction, FaxSessionOptions, SessionWire
+from faxcore.fax.options import Direction, FaxSessionOptions, Resolution, SessionWire
 from faxcore.send.failures import Failure, Source
 from faxcore.send.queue import AttemptResult, Claim
-from faxcore.send.routes import Resolution, rendition_path
+from faxcore.send.routes import rendition_path, resolution_of
 
 WIRE_NAMES = {SessionWire.T38: "t38", SessionWire.AUDIO: "audio"}
 
@@ -35,11 +35,11 @@ async def document_for(claim: Claim) -> tuple[Path, Resolution]:
     quality = Quality(claim.quality)
     resolution = claim.route.resolution_for(quality)
     source = Path(claim.document)
-    if resolution is Resolution.of(quality):
+    if resolution is resolution_of(quality):
         return source, resolution
     rendition = rendition_path(source, resolution)
     if not rendition.exists():
-        await coarser(source, rendition, resolution.quality.y_dpi)
+        await coarser(source, rendition, resolution.y_dpi)
     return rendition, resolution
 
 

@@ -24,18 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from faxcore.documents import Quality
 from faxcore.events import EventKind, emit
+from faxcore.fax.options import Resolution
 from faxcore.send.errors import JobFinished, JobNotFound, LeaseLost
 from faxcore.send.failures import Failure, Local, Source
 from faxcore.send.policy import RetryPolicy
 from faxcore.send.routes import (
     DEFAULT_ROUTE,
     AttemptFacts,
-    Resolution,
     Route,
     Wire,
     fall_back,
     learned,
     rendition_path,
+    resolution_of,
 )
 from faxcore.send.states import ATTEMPTS, JOBS, OPEN_STATES, AttemptOutcome, JobState
 from faxcore.storage.db import Database
@@ -262,7 +263,7 @@ class SendQueue:
         job.lease_expires_at = None
         if failure is None:
             job.state, job.reason, job.finished_at = JOBS.move(job.state, JobState.SENT), "", now
-            asked = Resolution.of(Quality(job.quality)).value
+            asked = resolution_of(Quality(job.quality)).value
             await emit(session, line=job.line_number, kind=EventKind.FAX_SENT,
                        data={**_event_data(job, ""), "resolution": resolution or asked,
                              "requested_resolution": asked})

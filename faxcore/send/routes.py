@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from faxcore.documents import Quality
+from faxcore.fax.options import Resolution
 from faxcore.send.failures import Failure, Source
 from faxcore.spandsp.t30 import T30Error
 
@@ -28,27 +29,17 @@ class Wire(enum.StrEnum):
     AUDIO = "audio"  # G.711 only: the receiver's T.38 re-INVITE is declined
 
 
-class Resolution(enum.StrEnum):
-    """Vertical resolutions of a fax page, coarsest first."""
+# Coarsest first: a fallback steps one place down this list.
+_COARSEST_FIRST = list(Resolution)
 
-    STANDARD = "standard"  # 3.85 lines/mm
-    FINE = "fine"  # 7.7 lines/mm
-    SUPERFINE = "superfine"  # 15.4 lines/mm
 
-    @property
-    def rank(self) -> int:
-        return list(Resolution).index(self)
+def _rank(resolution: Resolution) -> int:
+    return _COARSEST_FIRST.index(resolution)
 
-    @property
-    def quality(self) -> Quality:
-        """The document quality rendered at this resolution (``best`` is kept as is)."""
-        return {"standard": Quality.NORMAL, "fine": Quality.HIGH,
-                "superfine": Quality.PREMIUM}[self.value]
 
-    @classmethod
-    def of(cls, quality: Quality) -> Resolution:
-        """The resolution a document of ``quality`` is rendered at."""
-        return {98: cls.STANDARD, 196: cls.FINE}.get(quality.y_dpi, cls.SUPERFINE)
+def resolution_of(quality: Quality) -> Resolution:
+    """The resolution a document of ``quality`` is rendered at (``best`` is superfine)."""
+    return next(r for r in Resolution if r.y_dpi == quality.y_dpi)
 
 
 FASTEST_BIT_RATE = 14400
@@ -74,8 +65,8 @@ class Route:
 
     def resolution_for(self, quality: Quality) -> Resolution:
         """The resolution to send a ``quality`` document at: its own, or the route's limit."""
-        wanted = Resolution.of(quality)
-        return wanted if wanted.rank <= self.max_resolution.rank else self.max_resolution
+        wanted = resolution_of(quality)
+        return wanted if _rank(wanted) <= _rank(self.max_resolution) else self.max_resolution
 
 
 DEFAULT_ROUTE = Route()
@@ -107,10 +98,10 @@ def fall_back(route: Route, facts: AttemptFacts) -> Fallback | None:
     if failure is None or failure.source is not Source.T30:
         return None
     if failure.code == T30Error.NORESSUPPORT and facts.resolution is not Resolution.STANDARD:
-        lower = list(Resolution)[facts.resolution.rank - 1]
+        lower = _COARSEST_FIRST[_rank(facts.resolution) - 1]
         return Fallback(replace(route, max_resolution=lower),
-                        f"the receiving machine does not accept {facts.resolution} "
-                        f"resolution: sending at {lower}")
+                        f"the receiving machine does not accept {facts.resolution.value} "
+                        f"resolution: sending at {lower.value}")
     if failure.code in _NEGOTIATION and facts.pages == 0:
         if facts.transport == "t38" and route.wire is Wire.ANY:
             return Fallback(replace(route, wire=Wire.AUDIO),

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from faxcore.documents import Quality
+from faxcore.fax.options import Resolution
 from faxcore.send.failures import Failure, Source
 from faxcore.send.routes import (
     DEFAULT_ROUTE,
     AttemptFacts,
-    Resolution,
     Route,
     Wire,
     fall_back,
@@ -37,8 +37,8 @@ def test_a_refused_resolution_steps_down_one_at_a_time(
     fallback = fall_back(DEFAULT_ROUTE, _facts(REFUSED, resolution=sent_at))
     assert fallback is not None
     assert fallback.route == replace(DEFAULT_ROUTE, max_resolution=next_at)
-    assert fallback.why == (f"the receiving machine does not accept {sent_at} resolution: "
-                            f"sending at {next_at}")
+    assert fallback.why == (f"the receiving machine does not accept {sent_at.value} "
+                            f"resolution: sending at {next_at.value}")
 
 
 def test_standard_refused_has_nothing_coarser_to_try() -> None:
