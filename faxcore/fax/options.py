@@ -64,6 +64,11 @@ _MODEMS_FOR_RATE = {
 }
 
 
+def rate_cap(bit_rate: int) -> int:
+    """The ``max_bit_rate`` whose modems include ``bit_rate`` (V.17's 12000: 14400)."""
+    return min(rate for rate in _MODEMS_FOR_RATE if rate >= bit_rate)
+
+
 @dataclass(frozen=True, slots=True)
 class FaxSessionOptions:
     """Options of one fax call.

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from faxcore.documents import Quality
-from faxcore.fax.options import Resolution
+from faxcore.fax.options import Resolution, rate_cap
 from faxcore.send.failures import Failure, Source
 from faxcore.spandsp.t30 import T30Error
 
@@ -119,7 +119,8 @@ def learned(route: Route, facts: AttemptFacts) -> Route:
     limit is only ever set by a refusal (a standard fax that went through says
     nothing about fine).
     """
-    rate = facts.bit_rate if facts.bit_rate in BIT_RATES else route.max_bit_rate
+    # A session is capped by modem family: a rate that worked keeps its family.
+    rate = rate_cap(facts.bit_rate) if facts.bit_rate in BIT_RATES else route.max_bit_rate
     return replace(route, max_bit_rate=rate, ecm=route.ecm if facts.ecm is None else facts.ecm)
 
 

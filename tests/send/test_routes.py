@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from faxcore.documents import Quality
-from faxcore.fax.options import Resolution
+from faxcore.fax.options import Direction, FaxSessionOptions, Resolution, SessionWire
 from faxcore.send.failures import Failure, Source
 from faxcore.send.routes import (
     DEFAULT_ROUTE,
@@ -75,6 +75,18 @@ def test_success_keeps_what_worked_but_never_a_resolution_limit() -> None:
     assert kept == Route(Wire.AUDIO, 9600, False, Resolution.FINE)
     # A rate spandsp never runs at is not learned.
     assert learned(route, _facts(None, bit_rate=1234)).max_bit_rate == 14400
+
+
+@pytest.mark.parametrize(("worked_at", "next_cap"), [
+    (14400, 14400), (12000, 14400), (9600, 9600), (7200, 9600), (4800, 4800), (2400, 4800)])
+def test_every_rate_spandsp_runs_at_is_learned_as_a_cap_a_session_accepts(
+        worked_at: int, next_cap: int, tmp_path: Path) -> None:
+    """12000 and 7200 once became caps FaxSessionOptions refuses: the next attempt
+    to that number could not even start."""
+    route = learned(DEFAULT_ROUTE, _facts(None, pages=1, bit_rate=worked_at))
+    assert route.max_bit_rate == next_cap
+    FaxSessionOptions(Direction.SEND, SessionWire.AUDIO, tmp_path / "doc.tif",
+                      max_bit_rate=route.max_bit_rate)
 
 
 @pytest.mark.parametrize(("quality", "limit", "expected"), [
