@@ -390,20 +390,20 @@ async def _learn(session: AsyncSession, job: SendJob, claim: Claim,
         return None
     facts = AttemptFacts(result.failure, result.pages, result.transport,
                          Resolution(result.resolution), result.bit_rate, result.ecm)
-    fallback = fall_back(claim.route, facts) if result.failure is not None else None
     if result.failure is None:
-        route = learned(claim.route, facts)
-    elif fallback is not None and job.fallbacks < MAX_FALLBACKS:
-        route = fallback.route
+        route, why = learned(claim.route, facts), None
     else:
-        return None
+        fallback = fall_back(claim.route, facts)
+        if fallback is None or job.fallbacks >= MAX_FALLBACKS:
+            return None
+        route, why = fallback.route, fallback.why
     row = await _route_row(session, job)
     if row is None:
         row = SendRoute(line_id=job.line_id, to_number=job.to_number)
         session.add(row)
     row.wire, row.max_bit_rate, row.ecm = route.wire.value, route.max_bit_rate, route.ecm
     row.max_resolution, row.updated_at = route.max_resolution.value, utcnow()
-    return None if fallback is None or result.failure is None else fallback.why
+    return why
 
 
 def _holds(job: SendJob, claim: Claim) -> bool:
