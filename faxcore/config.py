@@ -148,6 +148,10 @@ class TrunkConfig:
     # network to any other number is refused by Asterisk before faxcore sees
     # it. Empty: every number (faxcore refuses a number that is no line).
     dids: str = ""
+    # Whether the carrier takes faxes in T.38. Asterisk's T.38 gateway asks a
+    # T.38 trunk to switch on the first fax tones and silences the call until
+    # it answers; a G.711-only carrier (false) is never asked.
+    t38: bool = True
 
     @property
     def did_prefixes(self) -> tuple[str, ...]:

@@ -135,15 +135,19 @@ class LabStation:
 
     async def _originate(self, to: str, extension: str, setvars: dict[str, str],
                          ring_seconds: int, timeout: float,
-                         caller_id: str | None = None) -> CallOutcome:
-        """Drop a call file and wait for the result file it produces."""
+                         caller_id: str | None = None, endpoint: str = "pbx") -> CallOutcome:
+        """Drop a call file and wait for the result file it produces.
+
+        ``endpoint`` is the station's endpoint to the PBX: ``pbx`` offers T.38,
+        ``pbx-g711`` is the same device without T.38 (see its pjsip.conf).
+        """
         number = normalize_number(to) if to.startswith("+") else to
         if not number or any(c not in "+0123456789*#" for c in number):
             raise LabError(f"invalid number to call: {to!r}")
         call_id = uuid.uuid4().hex
         result = self._host(f"{self.station.results_dir}/{call_id}.vars")
         header = {
-            "Channel": f"PJSIP/{number}@pbx",
+            "Channel": f"PJSIP/{number}@{endpoint}",
             "MaxRetries": "0",
             "WaitTime": str(ring_seconds),
             "Context": "ata-out",
@@ -207,13 +211,15 @@ class LabStation:
                 "FAXCORE_FAXOPTS": "F" if mode == "g711" else "f",
                 "FAXCORE_STATION_ID": station_id,
             }
+            endpoint = "pbx-g711" if mode == "g711" else "pbx"
             if hangup_after_page is None:
-                return await self._originate(to, "send-fax", setvars, 60, timeout, caller_id)
+                return await self._originate(to, "send-fax", setvars, 60, timeout, caller_id,
+                                             endpoint)
             if hangup_after_page < 1:
                 raise LabError("--hangup-after-page must be at least 1")
             async with asyncio.TaskGroup() as tg:
-                call = tg.create_task(
-                    self._originate(to, "send-fax", setvars, 60, timeout, caller_id))
+                call = tg.create_task(self._originate(to, "send-fax", setvars, 60, timeout,
+                                                      caller_id, endpoint))
                 tg.create_task(self._hang_up_after(name, hangup_after_page, call))
             return call.result()
         finally:

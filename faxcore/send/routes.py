@@ -115,13 +115,19 @@ def fall_back(route: Route, facts: AttemptFacts) -> Fallback | None:
 def learned(route: Route, facts: AttemptFacts) -> Route:
     """The route to use first next time, after a successful attempt on ``route``.
 
-    The wire is kept, and the bit rate and ECM that worked; the resolution
+    The bit rate and ECM that worked are kept, and the wire it went over: a
+    receiver that stayed in G.711 although T.38 was allowed is called in G.711
+    next time. Its T.38 gateway only cost a silence there: Asterisk mutes the
+    call from the receiver's first V.21 until a re-INVITE that a G.711
+    receiver never sends (10 s, res_fax's gateway timeout). The resolution
     limit is only ever set by a refusal (a standard fax that went through says
     nothing about fine).
     """
     # A session is capped by modem family: a rate that worked keeps its family.
     rate = rate_cap(facts.bit_rate) if facts.bit_rate in BIT_RATES else route.max_bit_rate
-    return replace(route, max_bit_rate=rate, ecm=route.ecm if facts.ecm is None else facts.ecm)
+    wire = Wire.ANY if facts.transport == "t38" else Wire.AUDIO
+    return replace(route, wire=wire, max_bit_rate=rate,
+                   ecm=route.ecm if facts.ecm is None else facts.ecm)
 
 
 def rendition_path(document: Path, resolution: Resolution) -> Path:

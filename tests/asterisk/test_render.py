@@ -218,6 +218,21 @@ def test_a_trunk_known_by_address_is_an_endpoint_to_the_inbound_context_matched_
     assert trunk.trunk_dial == "PJSIP/{number}@carrier"
 
 
+def test_a_g711_only_trunk_is_never_offered_t38(config: FaxcoreConfig, tmp_path: Path) -> None:
+    """With trunk.t38 false the PBX never re-INVITEs the carrier to T.38, so Asterisk's
+    gateway never silences a call while it waits for the carrier's refusal."""
+    (tmp_path / "faxcore.yaml").write_text("trunk: {name: carrier, host: 192.0.2.10, t38: false}\n")
+    trunk = replace(load_config(tmp_path / "faxcore.yaml"), asterisk=config.asterisk)
+    assert trunk.trunk.t38 is False
+    objects = {(name, values.get("type")): values
+               for name, values in sections(render_pbx_config(trunk, LINES)["pjsip.conf"])}
+    endpoint = objects[("carrier", "endpoint")]
+    assert endpoint["t38_udptl"] == "no" and "t38_udptl_ec" not in endpoint
+    # The lines' own endpoints still do T.38 (Plug & Fax ATAs).
+    assert all(values["t38_udptl"] == "yes" for (name, kind), values in objects.items()
+               if kind == "endpoint" and name != "carrier")
+
+
 def test_a_registering_trunk_authenticates_and_registers_instead_of_matching_by_ip(
         config: FaxcoreConfig) -> None:
     trunk = _with_trunk(config, name="ovh", host="sip.example.net", auth="register",

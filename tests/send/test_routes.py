@@ -77,6 +77,13 @@ def test_success_keeps_what_worked_but_never_a_resolution_limit() -> None:
     assert learned(route, _facts(None, bit_rate=1234)).max_bit_rate == 14400
 
 
+def test_a_receiver_that_stayed_in_g711_is_called_without_the_t38_gateway_next_time() -> None:
+    """The gateway silences a call to a G.711 receiver for 10 s (its re-INVITE wait):
+    once a number answered in G.711 although T.38 was allowed, it is not armed again."""
+    assert learned(DEFAULT_ROUTE, _facts(None, "audio", pages=1)).wire is Wire.AUDIO
+    assert learned(DEFAULT_ROUTE, _facts(None, "t38", pages=1)).wire is Wire.ANY
+
+
 @pytest.mark.parametrize(("worked_at", "next_cap"), [
     (14400, 14400), (12000, 14400), (9600, 9600), (7200, 9600), (4800, 4800), (2400, 4800)])
 def test_every_rate_spandsp_runs_at_is_learned_as_a_cap_a_session_accepts(
