@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -75,7 +76,7 @@ class AriTransmitter:
         endpoint = await self.endpoint(claim.to_number)
         if endpoint is None:
             return AttemptResult(Failure(Source.LOCAL, Local.NO_ROUTE))
-        channel_id = f"{OWN_CHANNEL_PREFIX}send-{claim.job_id}-{claim.attempt}"
+        channel_id = attempt_channel_id(claim)
         ring = self.config.send.ring_timeout
         try:
             document, resolution = await document_for(claim)
@@ -121,6 +122,17 @@ class AriTransmitter:
                                                 session, on_event)
         return replace(attempt_result(completed, SessionWire.AUDIO, resolution),
                        transport="t38" if transport == "t38" else "audio")
+
+
+def attempt_channel_id(claim: Claim) -> str:
+    """The ARI id of one attempt's channel: readable (job, attempt) and never reused.
+
+    Job ids restart with a new database and repeat across nodes sharing one
+    Asterisk; a late event of an earlier channel with the same id (its
+    ChannelDestroyed, still in flight) would end this attempt's call before
+    it rang. Seen in CI: a busy receiver reported as "nobody answered".
+    """
+    return f"{OWN_CHANNEL_PREFIX}send-{claim.job_id}-{claim.attempt}-{uuid.uuid4().hex[:12]}"
 
 
 async def _answered(call: Call, timeout: float) -> bool:
