@@ -16,5 +16,6 @@ def test_an_attempt_s_channel_id_names_its_job_and_attempt_and_is_never_reused()
     assert first != again
     for channel_id in (first, again):
         assert channel_id.startswith(f"{OWN_CHANNEL_PREFIX}send-1-1-")
-        # ARI ids are limited to what Asterisk stores as a unique id.
+        # Short and plain: Asterisk keeps at most 149 characters of a channel's
+        # unique id (AST_MAX_PUBLIC_UNIQUEID), and the id appears in every log line.
         assert len(channel_id) <= 64 and channel_id.isascii()
