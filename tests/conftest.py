@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from faxcore.config import FaxcoreConfig, load_config
 from faxcore.storage.db import Database
 
-pytest_plugins = ["tests.lab_fixtures"]
+pytest_plugins = ["tests.lab_fixtures", "tests.connection_leaks"]
 
 PG_URL = os.environ.get(
     "FAXCORE_TEST_PG_URL", "postgresql://faxcore:faxcore@127.0.0.1:5432/faxcore_test"
